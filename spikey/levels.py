@@ -1,0 +1,62 @@
+"""Levels: map 16-bit samples to the ADC's code indices and place each code on a linearised axis.
+
+The recordings are a 10-bit successive-approximation ADC scaled to 16 bits. Its codes have unequal
+widths (imperfect bit weights), the same in every file: a code's bin on the linearised axis is as wide
+as the code is likely. The table of levels and widths is learned (spikey.train) and frozen in weights/.
+A sample that is not on the table is an exception, stored verbatim next to the coded stream.
+"""
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from spikey import SpikeyError
+
+WIDTH_SCALE = 4096          # widths are stored as uint16 in units of 1/WIDTH_SCALE of a nominal code
+WEIGHTS_DIR = Path(os.environ.get("SPIKEY_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+ADC_FILE = "adc.npz"
+
+
+@dataclass(frozen=True)
+class LevelTable:
+    values: np.ndarray      # int64, increasing: the sample value of each level
+    edges: np.ndarray       # float64, len(values)+1: bin edges on the linearised axis
+    centres: np.ndarray     # float64: bin centres, what the predictor sees
+
+    @staticmethod
+    def from_widths(values, widths):
+        edges = np.concatenate([[0.0], np.cumsum(np.asarray(widths, dtype=np.float64))])
+        edges -= edges[len(values) // 2]
+        return LevelTable(np.asarray(values, dtype=np.int64), edges, 0.5 * (edges[:-1] + edges[1:]))
+
+    def indices(self, samples):
+        """Level index of each sample (nearest level for off-table samples) and the off-table positions."""
+        x = samples.astype(np.int64)
+        idx = np.clip(np.searchsorted(self.values, x), 1, len(self.values) - 1)
+        below = self.values[idx - 1]
+        idx -= (x - below) <= (self.values[idx] - x)
+        off = np.flatnonzero(self.values[idx] != x)
+        return idx.astype(np.int32), off
+
+
+@cache
+def adc_table() -> LevelTable:
+    path = WEIGHTS_DIR / ADC_FILE
+    try:
+        with np.load(path) as z:
+            return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
+    except OSError as e:
+        raise SpikeyError(f"cannot read the ADC level table {path}: {e.strerror or e}") from None
+
+
+@cache
+def identity_table() -> LevelTable:
+    """Every 16-bit value a level of unit width: the model for recordings that are not on the ADC grid."""
+    return LevelTable.from_widths(np.arange(-32768, 32768), np.ones(65536))
+
+
+def save_adc_table(path, levels, widths):
+    q = np.clip(np.round(np.asarray(widths) * WIDTH_SCALE), 1, 65535).astype(np.uint16)
+    np.savez_compressed(path, levels=np.asarray(levels, dtype=np.int16), widths=q)

@@ -1,0 +1,82 @@
+"""Online predictor: recursive least squares on the linearised signal, with an adaptive error scale.
+
+Runs sample by sample, identically in encoder and decoder, with no look-ahead. Only IEEE basic
+operations in a fixed order feed the prediction, so its bits are the same on every machine and with
+the JIT on or off. The state is plain arrays so that numba can keep it in registers and caches.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+ORDER = 16
+FORGET = 0.9999          # RLS forgetting factor: memory of ~10^4 samples (0.5 s)
+P_INIT = 0.01            # initial inverse-correlation diagonal
+P_TRACE_MAX = 1e6        # stop forgetting when the input carries no information (silence, rails)
+VAR_RATE = 0.02          # error-variance tracking rate
+VAR_INIT = 100.0
+VAR_MIN = 1e-4
+
+
+@njit(cache=True)
+def predictor_new(order):
+    w = np.zeros(order)
+    w[0] = 1.0
+    P = np.eye(order) * P_INIT
+    h = np.zeros(order)      # recent linearised samples, newest first
+    gain = np.zeros(order)
+    var = np.array([VAR_INIT])
+    return w, P, h, gain, var
+
+
+@njit(cache=True)
+def predict(w, h):
+    mu = 0.0
+    for i in range(len(w)):
+        mu += w[i] * h[i]
+    return mu
+
+
+@njit(cache=True)
+def scale(var):
+    """1/sigma of the predictive Gaussian."""
+    return 1.0 / math.sqrt(max(var[0], VAR_MIN))
+
+
+@njit(cache=True)
+def update(w, P, h, gain, var, t, y, mu):
+    """Learn from sample t, whose linearised value is y and prediction was mu."""
+    n = len(w)
+    e = y - mu
+    if t > 0:
+        var[0] += max(VAR_RATE, 1.0 / (t + 1)) * (e * e - var[0])
+    den = FORGET
+    for i in range(n):
+        a = 0.0
+        for j in range(n):
+            a += P[i, j] * h[j]
+        gain[i] = a
+        den += h[i] * a
+    trace = 0.0
+    wsum = 0.0
+    for i in range(n):
+        w[i] += gain[i] * (e / den)
+        wsum += w[i]
+        for j in range(i, n):
+            v = P[i, j] - gain[i] * gain[j] / den
+            P[i, j] = v
+            P[j, i] = v
+        trace += P[i, i]
+    if trace < P_TRACE_MAX:
+        for i in range(n):
+            for j in range(n):
+                P[i, j] /= FORGET
+    if not (math.isfinite(trace) and math.isfinite(wsum)):
+        w[:] = 0.0
+        w[0] = 1.0
+        P[:, :] = 0.0
+        for i in range(n):
+            P[i, i] = P_INIT
+    for i in range(n - 1, 0, -1):
+        h[i] = h[i - 1]
+    h[0] = y
