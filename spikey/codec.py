@@ -25,12 +25,14 @@ def model_id() -> bytes:
 
 
 def _code(table: LevelTable, idx) -> bytes:
-    return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF).tobytes()
+    return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF,
+                         pred.VAR_INIT, pred.VAR_RATE).tobytes()
 
 
 def _decode(table: LevelTable, payload: bytes, n: int) -> np.ndarray:
     buf = np.frombuffer(payload, dtype=np.uint8)
-    return table.values[decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF)]
+    return table.values[decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF,
+                                             pred.VAR_INIT, pred.VAR_RATE)]
 
 
 def _code_samples(samples: np.ndarray):

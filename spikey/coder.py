@@ -22,10 +22,10 @@ def _model_step(w, h, var, edges, mu_lo, mu_hi):
 
 
 @njit(cache=True)
-def encode_levels(idx, edges, centres, table):
+def encode_levels(idx, edges, centres, table, var_init, var_rate):
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var = pred.predictor_new(pred.ORDER)
+    w, P, h, gain, var = pred.predictor_new(pred.ORDER, var_init)
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
     mu_lo, mu_hi = edges[0] - 1.0, edges[n_levels] + 1.0
@@ -35,16 +35,16 @@ def encode_levels(idx, edges, centres, table):
         lo = dist.cumulative(k, n_levels, edges, mu, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mu, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
-        pred.update(w, P, h, gain, var, t, centres[k], mu)
+        pred.update(w, P, h, gain, var, var_rate, t, centres[k], mu)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True)
-def decode_levels(buf, n_samples, edges, centres, table):
+def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate):
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var = pred.predictor_new(pred.ORDER)
+    w, P, h, gain, var = pred.predictor_new(pred.ORDER, var_init)
     st = rc.decoder_new(buf)
     idx = np.empty(n_samples, dtype=np.int32)
     mu_lo, mu_hi = edges[0] - 1.0, edges[n_levels] + 1.0
@@ -55,6 +55,6 @@ def decode_levels(buf, n_samples, edges, centres, table):
         lo = dist.cumulative(k, n_levels, edges, mu, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mu, inv_sigma, table)
         rc.decode_consume(st, buf, lo, hi - lo, total)
-        pred.update(w, P, h, gain, var, t, centres[k], mu)
+        pred.update(w, P, h, gain, var, var_rate, t, centres[k], mu)
         idx[t] = k
     return idx

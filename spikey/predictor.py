@@ -19,13 +19,13 @@ VAR_MIN = 1e-4
 
 
 @njit(cache=True)
-def predictor_new(order):
+def predictor_new(order, var_init):
     w = np.zeros(order)
     w[0] = 1.0
     P = np.eye(order) * P_INIT
     h = np.zeros(order)      # recent linearised samples, newest first
     gain = np.zeros(order)
-    var = np.array([VAR_INIT])
+    var = np.array([var_init])
     return w, P, h, gain, var
 
 
@@ -44,12 +44,15 @@ def scale(var):
 
 
 @njit(cache=True)
-def update(w, P, h, gain, var, t, y, mu):
-    """Learn from sample t, whose linearised value is y and prediction was mu."""
+def update(w, P, h, gain, var, var_rate, t, y, mu):
+    """Learn from sample t, whose linearised value is y and prediction was mu.
+
+    var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
+    """
     n = len(w)
     e = y - mu
-    if t > 0:
-        var[0] += max(VAR_RATE, 1.0 / (t + 1)) * (e * e - var[0])
+    if t > 0 and var_rate > 0:
+        var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
     den = FORGET
     for i in range(n):
         a = 0.0
