@@ -34,3 +34,80 @@ def encode_main(argv=None):
 def decode_main(argv=None):
     from spikey import codec
     _run_one(sys.argv[1:] if argv is None else argv, "decode", "IN.brainwire OUT.wav", codec.decode)
+
+
+def _batch(inputs, outdir, suffix, work, jobs):
+    """Code many files in one process per core; each output is written atomically."""
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+    paths = []
+    for p in map(Path, inputs):
+        paths += sorted(q for q in p.iterdir() if q.is_file()) if p.is_dir() else [p]
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    targets = [Path(outdir) / (p.stem + suffix) for p in paths]
+    with ProcessPoolExecutor(jobs) as pool:
+        results = list(pool.map(_code_one, paths, targets, [work] * len(paths)))
+    failed = [r for r in results if r]
+    for message in failed:
+        print(message, file=sys.stderr)
+    return len(paths) - len(failed), len(failed)
+
+
+def _code_one(src, dst, work):
+    from spikey import codec, fileio
+    try:
+        fileio.write_atomic(dst, getattr(codec, work)(fileio.read_input(src)))
+    except SpikeyError as e:
+        return f"error: {src}: {e}"
+    return None
+
+
+def _app():
+    import typer
+    app = typer.Typer(add_completion=False, no_args_is_help=True,
+                      help="Spikey: lossless compression of neural recordings (.wav <-> .brainwire).")
+
+    @app.command()
+    def encode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
+               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
+        """Encode WAV files (or folders of them) into OUT/NAME.brainwire."""
+        ok, bad = _batch(inputs, out, ".brainwire", "encode", jobs)
+        print(f"encoded {ok} files, {bad} failed")
+        raise typer.Exit(1 if bad else 0)
+
+    @app.command()
+    def decode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
+               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
+        """Decode .brainwire streams (or folders of them) into OUT/NAME.wav."""
+        ok, bad = _batch(inputs, out, ".wav", "decode", jobs)
+        print(f"decoded {ok} files, {bad} failed")
+        raise typer.Exit(1 if bad else 0)
+
+    @app.command()
+    def test(streams: list[str]):
+        """Verify streams without writing anything (like flac -t): decode fully and check the checksum."""
+        from spikey import codec, fileio
+        bad = 0
+        for path in streams:
+            try:
+                raw = codec.decode(fileio.read_input(path))
+                print(f"{path}: ok ({len(raw)} bytes)")
+            except SpikeyError as e:
+                print(f"{path}: error: {e}", file=sys.stderr)
+                bad += 1
+        raise typer.Exit(1 if bad else 0)
+
+    @app.command("fit-adc")
+    def fit_adc(data: str, out: str = typer.Option("weights/adc.npz", "-o")):
+        """Fit the ADC level table and code widths on the training split of a folder of recordings."""
+        from spikey.training import adc, split
+        train, validation = split.split(data)
+        levels, _, _ = adc.fit((split.read_samples(f) for f in train), out)
+        print(f"{len(levels)} levels fitted on {len(train)} training files "
+              f"({len(validation)} held out) -> {out}")
+
+    return app
+
+
+def app():
+    _app()()

@@ -73,7 +73,7 @@ def decode(data: bytes) -> bytes:
                 raise SpikeyError("corrupt stream: verbatim payload has the wrong length")
             samples = np.frombuffer(s.payload, dtype="<i2")
         elif s.coding == stream.CODING_IDENTITY:
-            samples = _decode(identity_table(), s.payload, s.n_samples) - 32768
+            samples = _decode(identity_table(), s.payload, s.n_samples)
         else:
             samples = _decode(adc_table(), s.payload, s.n_samples)
             for pos, value in s.exceptions:

@@ -75,10 +75,10 @@ class _Reader:
 
     def blob(self) -> bytes:
         head = self.varint(1 << 40)
-        stored = self.take(head >> 1)
         if not head & 1:
-            return stored
+            return self.take(head >> 1)
         size = self.varint(1 << 40)
+        stored = self.take(head >> 1)
         z = zlib.decompressobj()
         try:
             raw = z.decompress(stored, size)

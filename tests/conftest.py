@@ -1,0 +1,40 @@
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spikey.levels import adc_table
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "samples").glob("*.wav"))
+
+
+def wav(samples, rate=19531, before=b"", after=b"", riff_size=None, fmt=(1, 1, 16)):
+    """A WAV file with optional chunks before/after the data chunk and a chosen RIFF size field."""
+    data = np.asarray(samples, dtype="<i2").tobytes() if not isinstance(samples, bytes) else samples
+    tag, channels, bits = fmt
+    block = channels * bits // 8
+    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block, block, bits)
+    body = b"WAVE" + fmt_chunk + before + b"data" + struct.pack("<I", len(data)) + data
+    body += b"\0" * (len(data) & 1) + after
+    return b"RIFF" + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
+
+
+def chunk(cid: bytes, payload: bytes) -> bytes:
+    return cid + struct.pack("<I", len(payload)) + payload + b"\0" * (len(payload) & 1)
+
+
+@pytest.fixture(scope="session")
+def recording():
+    return SAMPLES[0].read_bytes()
+
+
+@pytest.fixture
+def adc_signal():
+    """An ADC-like signal: a random walk on the level table."""
+    def make(n, seed=0):
+        rng = np.random.default_rng(seed)
+        idx = np.clip(512 + np.cumsum(rng.integers(-3, 4, n)), 0, 1023)
+        return adc_table().values[idx].astype(np.int16)
+    return make

@@ -1,0 +1,53 @@
+import os
+import subprocess
+
+import pytest
+
+from conftest import ROOT, SAMPLES, wav
+
+
+def run(*args, cwd=None):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_executables_round_trip(tmp_path):
+    src = SAMPLES[1]
+    assert run(ROOT / "encode", src, tmp_path / "a.bw").returncode == 0
+    assert run(ROOT / "decode", tmp_path / "a.bw", tmp_path / "a.wav").returncode == 0
+    assert (tmp_path / "a.wav").read_bytes() == src.read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["a.bw", "a.wav"]
+
+
+@pytest.mark.parametrize("prog,content", [("encode", b"not a wav at all"), ("encode", b""),
+                                          ("decode", b"SPKY\x01garbage"), ("decode", wav([1, 2, 3]))])
+def test_bad_input_is_refused_in_one_line_with_no_output(tmp_path, prog, content):
+    (tmp_path / "in").write_bytes(content)
+    r = run(ROOT / prog, tmp_path / "in", tmp_path / "out")
+    assert r.returncode != 0
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert os.listdir(tmp_path) == ["in"]
+
+
+def test_missing_input_and_unwritable_output(tmp_path):
+    r = run(ROOT / "encode", tmp_path / "nope.wav", tmp_path / "out")
+    assert r.returncode == 1 and "cannot read" in r.stderr
+    r = run(ROOT / "encode", SAMPLES[0], tmp_path / "no" / "such" / "dir" / "out")
+    assert r.returncode == 1 and "cannot write" in r.stderr
+    assert run(ROOT / "encode", SAMPLES[0]).returncode == 2
+
+
+def test_batch_and_verify(tmp_path):
+    spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
+    if not os.path.exists(spikey[0]):
+        spikey = [os.sys.executable, "-c", "from spikey.cli import app; app()"]
+    r = run(*spikey, "encode", *SAMPLES[:2], "-o", tmp_path / "bw", "-j", "2")
+    assert r.returncode == 0, r.stderr
+    r = run(*spikey, "decode", tmp_path / "bw", "-o", tmp_path / "wav")
+    assert r.returncode == 0, r.stderr
+    for src in SAMPLES[:2]:
+        assert (tmp_path / "wav" / src.name).read_bytes() == src.read_bytes()
+    stream = tmp_path / "bw" / (SAMPLES[0].stem + ".brainwire")
+    assert run(*spikey, "test", stream).returncode == 0
+    stream.write_bytes(stream.read_bytes()[:-1])
+    r = run(*spikey, "test", stream)
+    assert r.returncode == 1 and "checksum" in r.stderr
