@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 from spikey import codec, container, predictor as pred  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
 from spikey.coder import decode_levels, encode_levels  # noqa: E402
-from spikey.levels import LevelTable, adc_table  # noqa: E402
+from spikey.levels import LevelTable  # noqa: E402
+from spikey.weights import adc_table  # noqa: E402
 from spikey.training.split import is_validation  # noqa: E402
 
 

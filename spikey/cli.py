@@ -106,6 +106,13 @@ def _app():
         print(f"{len(levels)} levels fitted on {len(train)} training files "
               f"({len(validation)} held out) -> {out}")
 
+    @app.command("train")
+    def train_command(config: str = typer.Argument("configs/default.yaml"),
+                      out: str = typer.Option("weights", "-o", help="weights folder")):
+        """Train the learned head(s) with tinygrad and freeze them into OUT/network.npz."""
+        from spikey.training import train
+        train.run(config, out)
+
     return app
 
 

@@ -1,5 +1,4 @@
 """A whole WAV file to a .brainwire stream and back: container -> levels -> coder -> stream."""
-import hashlib
 import zlib
 
 import numpy as np
@@ -8,59 +7,79 @@ from spikey import SpikeyError, container, stream
 from spikey import distribution as dist
 from spikey import predictor as pred
 from spikey.coder import decode_levels, encode_levels
-from spikey.levels import LevelTable, adc_table, identity_table
+from spikey.levels import LevelTable, identity_table
+from spikey.weights import adc_table, heads, model_id
 
 MAX_EXCEPTION_SHARE = 0.01   # beyond this share of off-table samples, code on the identity table
+HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
 
 
-def model_id() -> bytes:
-    """Identifies everything a decoder must share with the encoder: tables and predictor constants."""
-    t = adc_table()
-    h = hashlib.sha256()
-    for part in (t.values, t.edges, dist.GAUSSIAN_CDF):
-        h.update(np.ascontiguousarray(part).tobytes())
-    h.update(repr((pred.ORDER, pred.FORGET, pred.P_INIT, pred.P_TRACE_MAX, pred.VAR_RATE,
-                   pred.VAR_INIT, pred.VAR_MIN)).encode())
-    return h.digest()[:4]
+def _head(i):
+    return tuple(part[i] for part in heads())
 
 
-def _code(table: LevelTable, idx) -> bytes:
-    return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF,
-                         pred.VAR_INIT, pred.VAR_RATE).tobytes()
+def code_levels(table: LevelTable, idx, head) -> bytes:
+    return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
+                         *head).tobytes()
 
 
-def _decode(table: LevelTable, payload: bytes, n: int) -> np.ndarray:
+def decode_levels_of(table: LevelTable, payload: bytes, n: int, head) -> np.ndarray:
     buf = np.frombuffer(payload, dtype=np.uint8)
-    return table.values[decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF,
-                                             pred.VAR_INIT, pred.VAR_RATE)]
+    return table.values[decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                                      pred.VAR_RATE, *head)]
+
+
+def _best_head(table, idx) -> int:
+    n_heads = len(heads()[0])
+    if n_heads == 1:
+        return 0
+    trial = idx[:HEAD_TRIAL_SAMPLES]
+    return int(np.argmin([len(code_levels(table, trial, _head(i))) for i in range(n_heads)]))
 
 
 def _code_samples(samples: np.ndarray):
     """Pick the cheapest sample coding: ADC model, identity model, or verbatim."""
     n = len(samples)
-    verbatim = (stream.CODING_VERBATIM, [], samples.astype("<i2").tobytes())
     adc = adc_table()
     idx, off = adc.indices(samples)
     if len(off) <= MAX_EXCEPTION_SHARE * n:
-        exceptions = [(int(p), int(samples[p])) for p in off]
-        best = (stream.CODING_ADC, exceptions, _code(adc, idx))
+        coding, table, exceptions = stream.CODING_ADC, adc, [(int(p), int(samples[p])) for p in off]
     else:
-        best = (stream.CODING_IDENTITY, [], _code(identity_table(), samples.astype(np.int32) + 32768))
-    cost = len(best[2]) + 4 * len(best[1])
-    return best if cost < len(verbatim[2]) else verbatim
+        coding, table, exceptions = stream.CODING_IDENTITY, identity_table(), []
+        idx = samples.astype(np.int32) + 32768
+    head = _best_head(table, idx)
+    payload = code_levels(table, idx, _head(head))
+    if len(payload) + 4 * len(exceptions) >= 2 * n:
+        return stream.CODING_VERBATIM, 0, [], samples.astype("<i2").tobytes()
+    return coding, head, exceptions, payload
 
 
 def encode(raw: bytes) -> bytes:
     layout = container.parse(raw)
     crc = zlib.crc32(raw)
     if layout is None:
-        return stream.write(stream.Stream(model_id(), stream.CODING_GENERIC, 0, None, raw, b"", [], b"", crc))
+        return stream.write(stream.Stream(model_id(), stream.CODING_GENERIC, 0, 0, None, raw, b"", [], b"", crc))
     n = len(layout.samples)
     canonical = layout.prefix == container.canonical_header(n, layout.sample_rate) and not layout.suffix
-    coding, exceptions, payload = _code_samples(layout.samples)
-    return stream.write(stream.Stream(model_id(), coding, n, layout.sample_rate if canonical else None,
+    coding, head, exceptions, payload = _code_samples(layout.samples)
+    return stream.write(stream.Stream(model_id(), coding, head, n, layout.sample_rate if canonical else None,
                                       b"" if canonical else layout.prefix, layout.suffix, exceptions,
                                       payload, crc))
+
+
+def _decode_samples(s: stream.Stream) -> np.ndarray:
+    if s.coding == stream.CODING_VERBATIM:
+        if len(s.payload) != 2 * s.n_samples:
+            raise SpikeyError("corrupt stream: verbatim payload has the wrong length")
+        return np.frombuffer(s.payload, dtype="<i2")
+    if s.head >= len(heads()[0]):
+        raise SpikeyError(f"stream asks for region head {s.head}; the weights have {len(heads()[0])}")
+    if s.coding == stream.CODING_IDENTITY:
+        return decode_levels_of(identity_table(), s.payload, s.n_samples, _head(s.head))
+    samples = decode_levels_of(adc_table(), s.payload, s.n_samples, _head(s.head))
+    for pos, value in s.exceptions:
+        samples[pos] = value
+    return samples
 
 
 def decode(data: bytes) -> bytes:
@@ -68,18 +87,8 @@ def decode(data: bytes) -> bytes:
     if s.coding == stream.CODING_GENERIC:
         raw = s.prefix
     else:
-        if s.coding == stream.CODING_VERBATIM:
-            if len(s.payload) != 2 * s.n_samples:
-                raise SpikeyError("corrupt stream: verbatim payload has the wrong length")
-            samples = np.frombuffer(s.payload, dtype="<i2")
-        elif s.coding == stream.CODING_IDENTITY:
-            samples = _decode(identity_table(), s.payload, s.n_samples)
-        else:
-            samples = _decode(adc_table(), s.payload, s.n_samples)
-            for pos, value in s.exceptions:
-                samples[pos] = value
         prefix = s.prefix if s.sample_rate is None else container.canonical_header(s.n_samples, s.sample_rate)
-        raw = container.build(prefix, samples, s.suffix)
+        raw = container.build(prefix, _decode_samples(s), s.suffix)
     if zlib.crc32(raw) != s.file_crc:
         raise SpikeyError("decoded file fails its checksum: stream is corrupt or the decoder is faulty")
     return raw

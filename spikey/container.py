@@ -22,9 +22,12 @@ class WavLayout:
     sample_rate: int
 
 
-def canonical_header(n_samples: int, sample_rate: int) -> bytes:
-    """The 44-byte header a plain 16-bit mono PCM writer produces."""
+def canonical_header(n_samples: int, sample_rate: int) -> bytes | None:
+    """The 44-byte header a plain 16-bit mono PCM writer produces; None where its 32-bit fields cannot
+    hold the byte rate or the sizes (a sample rate of 2^31 or more, or over 4 GB of samples)."""
     data_bytes = 2 * n_samples
+    if 2 * sample_rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF:
+        return None
     return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, 1,
                        sample_rate, 2 * sample_rate, 2, 16, b"data", data_bytes)
 

@@ -5,18 +5,12 @@ widths (imperfect bit weights), the same in every file: a code's bin on the line
 as the code is likely. The table of levels and widths is learned (spikey.train) and frozen in weights/.
 A sample that is not on the table is an exception, stored verbatim next to the coded stream.
 """
-import os
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-from spikey import SpikeyError
-
 WIDTH_SCALE = 4096          # widths are stored as uint16 in units of 1/WIDTH_SCALE of a nominal code
-WEIGHTS_DIR = Path(os.environ.get("SPIKEY_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
-ADC_FILE = "adc.npz"
 
 
 @dataclass(frozen=True)
@@ -41,14 +35,9 @@ class LevelTable:
         return idx.astype(np.int32), off
 
 
-@cache
-def adc_table() -> LevelTable:
-    path = WEIGHTS_DIR / ADC_FILE
-    try:
-        with np.load(path) as z:
-            return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
-    except OSError as e:
-        raise SpikeyError(f"cannot read the ADC level table {path}: {e.strerror or e}") from None
+def load_adc_table(path) -> LevelTable:
+    with np.load(path) as z:
+        return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
 
 
 @cache

@@ -48,32 +48,33 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
     """Learn from sample t, whose linearised value is y and prediction was mu.
 
     var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
+    Loops run so that LLVM can vectorise them without reordering any sum: each gain[i] and each
+    P[i, j] is computed in the same order as the plain formula, so the bits match the interpreter's.
     """
     n = len(w)
     e = y - mu
     if t > 0 and var_rate > 0:
         var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
+    trace = 0.0
+    for i in range(n):
+        trace += P[i, i]
+        gain[i] = 0.0
+    for j in range(n):          # gain = P h, P symmetric: row j of P is column j
+        for i in range(n):
+            gain[i] += P[j, i] * h[j]
     den = FORGET
     for i in range(n):
-        a = 0.0
-        for j in range(n):
-            a += P[i, j] * h[j]
-        gain[i] = a
-        den += h[i] * a
-    trace = 0.0
+        den += h[i] * gain[i]
+    step = e / den
+    inv_den = 1.0 / den
+    forget = 1.0 / FORGET if trace < P_TRACE_MAX else 1.0
     wsum = 0.0
     for i in range(n):
-        w[i] += gain[i] * (e / den)
+        w[i] += gain[i] * step
         wsum += w[i]
-        for j in range(i, n):
-            v = P[i, j] - gain[i] * gain[j] / den
-            P[i, j] = v
-            P[j, i] = v
-        trace += P[i, i]
-    if trace < P_TRACE_MAX:
-        for i in range(n):
-            for j in range(n):
-                P[i, j] /= FORGET
+    for i in range(n):          # (g_i g_j) / den is symmetric in i, j, so P stays exactly symmetric
+        for j in range(n):
+            P[i, j] = (P[i, j] - (gain[i] * gain[j]) * inv_den) * forget
     if not (math.isfinite(trace) and math.isfinite(wsum)):
         w[:] = 0.0
         w[0] = 1.0

@@ -8,6 +8,8 @@ from spikey import SpikeyError
 MAGIC = b"SPKY"
 VERSION = 1
 MAX_SAMPLES = 1 << 31          # a WAV data chunk cannot hold more 16-bit samples
+MAX_CANONICAL_RATE = 0x7FFFFFFF                # the canonical header's byte rate, 2 * rate, is 32 bits
+MAX_CANONICAL_SAMPLES = (0xFFFFFFFF - 36) // 2  # and so is its RIFF size, 36 + 2 * n_samples
 
 # flags, bits 0-1: how the samples are coded
 CODING_ADC = 0                 # ADC level indices through the model, plus exceptions
@@ -21,6 +23,7 @@ FLAG_CANONICAL_HEADER = 4      # bit 2: the WAV header is the 44-byte one rebuil
 class Stream:
     model_id: bytes
     coding: int
+    head: int                          # which region head of the network codes the samples
     n_samples: int
     sample_rate: int | None            # set when the header is canonical
     prefix: bytes                      # WAV bytes before the samples (when not canonical)
@@ -91,7 +94,10 @@ class _Reader:
 
 def write(s: Stream) -> bytes:
     flags = s.coding | (FLAG_CANONICAL_HEADER if s.sample_rate is not None else 0)
-    parts = [MAGIC, bytes([VERSION]), s.model_id, bytes([flags]), _varint(s.n_samples)]
+    parts = [MAGIC, bytes([VERSION]), s.model_id, bytes([flags])]
+    if s.coding in (CODING_ADC, CODING_IDENTITY):
+        parts.append(bytes([s.head]))
+    parts.append(_varint(s.n_samples))
     parts.append(_varint(s.sample_rate) if s.sample_rate is not None else _blob(s.prefix))
     parts.append(_blob(s.suffix))
     if s.coding == CODING_ADC:
@@ -125,8 +131,11 @@ def read(data: bytes, model_id: bytes) -> Stream:
     if flags >> 3:
         raise SpikeyError("corrupt stream: unknown flags")
     coding = flags & 3
+    head = r.take(1)[0] if coding in (CODING_ADC, CODING_IDENTITY) else 0
     n = r.varint(MAX_SAMPLES)
-    rate = r.varint(0xFFFFFFFF) if flags & FLAG_CANONICAL_HEADER else None
+    rate = r.varint(MAX_CANONICAL_RATE) if flags & FLAG_CANONICAL_HEADER else None
+    if rate is not None and n > MAX_CANONICAL_SAMPLES:
+        raise SpikeyError("corrupt stream: too many samples for a canonical WAV header")
     prefix = r.blob() if rate is None else b""
     suffix = r.blob()
     exceptions = []
@@ -139,4 +148,4 @@ def read(data: bytes, model_id: bytes) -> Stream:
             exceptions.append((pos, struct.unpack("<h", r.take(2))[0]))
     payload = r.take(r.end - r.pos)
     file_crc = struct.unpack_from("<I", data, len(data) - 8)[0]
-    return Stream(data[5:9], coding, n, rate, prefix, suffix, exceptions, payload, file_crc)
+    return Stream(data[5:9], coding, head, n, rate, prefix, suffix, exceptions, payload, file_crc)

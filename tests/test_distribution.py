@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from spikey import distribution as dist
-from spikey.levels import adc_table
+from spikey.weights import adc_table
 
 
 def test_table_is_the_gaussian_cdf():

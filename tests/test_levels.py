@@ -1,6 +1,7 @@
 import numpy as np
 
-from spikey.levels import adc_table, identity_table
+from spikey.levels import identity_table
+from spikey.weights import adc_table
 
 
 def test_adc_table_is_the_10_bit_grid():

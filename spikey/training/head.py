@@ -1,0 +1,72 @@
+"""Train the head with tinygrad on the codec's own cost: -log2 of the probability of each sample's bin."""
+import math
+import time
+
+import numpy as np
+from tinygrad import Context, Tensor, TinyJit, nn
+
+from spikey import network as net
+
+TINY = 2.0 ** -30        # the coder gives every level at least this much probability
+
+
+def _phi(z: Tensor) -> Tensor:
+    return 0.5 * (1 + (z * (1 / math.sqrt(2))).erf())
+
+
+def bits(out: Tensor, bins: Tensor) -> Tensor:
+    """Mean code length of the bins under the head's Gaussians (out: shift, factor-1 per example)."""
+    shift, factor = out[:, 0], (1 + out[:, 1]).maximum(net.MIN_SCALE)
+    lo = (bins[:, 0] - shift) / factor
+    hi = (bins[:, 1] - shift) / factor
+    # Take the difference on the side of the tail it lies in: float32 keeps its digits there.
+    p = (lo > 0).where(_phi(-lo) - _phi(-hi), _phi(hi) - _phi(lo))
+    return -(p.maximum(0) + TINY).log2().mean()
+
+
+class Head:
+    def __init__(self, n_hidden: int):
+        self.l1 = nn.Linear(net.N_INPUTS, n_hidden)
+        self.l2 = nn.Linear(n_hidden, 2)
+        self.l2.weight.assign(self.l2.weight * 0.01).realize()   # start as the online predictor alone
+        self.l2.bias.assign(Tensor.zeros(2)).realize()
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.l2(self.l1(x).relu())
+
+    def arrays(self):
+        """w1 (in, H), b1 (H), w2 (H, 2), b2 (2) as float32 numpy: the layout network.head reads."""
+        return (self.l1.weight.numpy().T, self.l1.bias.numpy(), self.l2.weight.numpy().T, self.l2.bias.numpy())
+
+
+def evaluate(head: Head, inputs: np.ndarray, bins: np.ndarray, chunk: int = 1 << 18) -> float:
+    total = 0.0
+    for i in range(0, len(inputs), chunk):
+        total += bits(head(Tensor(inputs[i:i + chunk])), Tensor(bins[i:i + chunk])).item() * len(inputs[i:i + chunk])
+    return total / len(inputs)
+
+
+def train(inputs, bins, val_inputs, val_bins, cfg, label="head"):
+    Tensor.manual_seed(cfg["seed"])
+    head = Head(cfg["hidden"])
+    opt = nn.optim.Adam(nn.state.get_parameters([head.l1, head.l2]), lr=cfg["learning_rate"])
+    x, y = Tensor(inputs), Tensor(bins)
+
+    @TinyJit
+    def step():
+        i = Tensor.randint(cfg["batch"], high=len(inputs))
+        opt.zero_grad()
+        loss = bits(head(x[i]), y[i])
+        loss.backward()
+        opt.step()
+        return loss.realize()
+
+    start = time.time()
+    for it in range(1, cfg["steps"] + 1):
+        with Context(TRAINING=1):
+            loss = step()
+        if it % cfg["log_every"] == 0 or it == cfg["steps"]:
+            val = evaluate(head, val_inputs, val_bins)
+            print(f"  [{label}] step {it:5d}  train {loss.item():.4f}  validation {val:.4f} bits/sample  "
+                  f"{time.time() - start:.0f} s", flush=True)
+    return head
