@@ -4,23 +4,28 @@
 
 Prints per-file ratio and bits/sample, then totals for all files and for the train/validation split
 (challenge counting: encode, decode and weights/ added to the compressed bytes of every total).
---ablation also codes every file's level indices with parts of the model switched off (uniform code
-widths; a fixed per-file error variance), each row an encode -> decode -> compare of the indices.
+--ablation also codes every file's level indices with parts of the model switched off, each row an
+encode -> decode -> compare of the indices plus the file's real stream overhead: the online predictor
+alone on uniform bins; + the learned code-width table; the same with a fixed per-file variance; + the
+learned head (the full model).
 """
 import argparse
+import os
 import sys
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ["SPIKEY_KERNELS"] = "jit"     # the ablation compiles loops around the codec's numba functions
 
-from spikey import codec, container, predictor as pred  # noqa: E402
+from spikey import codec, container, stream, predictor as pred  # noqa: E402
+from spikey.jit import njit  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
 from spikey.coder import decode_levels, encode_levels  # noqa: E402
+from spikey.network import untrained_heads  # noqa: E402
 from spikey.levels import LevelTable  # noqa: E402
 from spikey.weights import adc_table  # noqa: E402
 from spikey.training.split import is_validation  # noqa: E402
@@ -38,9 +43,10 @@ def rls_error_power(centres_seq):
     return total / max(len(centres_seq), 1)
 
 
-def _payload_bytes(table, idx, var_init, var_rate):
-    payload = encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF, var_init, var_rate)
-    back = decode_levels(payload, len(idx), table.edges, table.centres, dist.GAUSSIAN_CDF, var_init, var_rate)
+def _payload_bytes(table, idx, var_init, var_rate, head):
+    args = (table.edges, table.centres, dist.GAUSSIAN_CDF, var_init, var_rate, *head)
+    payload = encode_levels(idx, *args)
+    back = decode_levels(payload, len(idx), *args)
     assert np.array_equal(back, idx), "ablation variant failed to round-trip"
     return len(payload)
 
@@ -57,11 +63,17 @@ def measure(path, ablation):
         idx, _ = adc.indices(samples)
         uniform = LevelTable.from_widths(adc.values, np.ones(len(adc.values)))
         fixed_var = rls_error_power(adc.centres[idx])
-        row["uniform widths"] = _payload_bytes(uniform, idx, pred.VAR_INIT, pred.VAR_RATE)
-        row["fixed variance"] = _payload_bytes(adc, idx, fixed_var, 0.0)
-        row["full model"] = _payload_bytes(adc, idx, pred.VAR_INIT, pred.VAR_RATE)
-        row["overhead"] = len(encoded) - row["full model"]
+        off = tuple(a[0] for a in untrained_heads())
+        row["online, uniform bins"] = _payload_bytes(uniform, idx, pred.VAR_INIT, pred.VAR_RATE, off)
+        row["online + width table"] = _payload_bytes(adc, idx, pred.VAR_INIT, pred.VAR_RATE, off)
+        row["online + widths, fixed variance"] = _payload_bytes(adc, idx, fixed_var, 0.0, off)
+        row["overhead"] = len(encoded) - len(stream.read(encoded, codec.model_id()).payload)
+        row["full model (+ head)"] = len(encoded) - row["overhead"]
     return row
+
+
+ABLATION = ("online, uniform bins", "online + width table", "online + widths, fixed variance",
+            "full model (+ head)")
 
 
 def codec_bytes():
@@ -73,7 +85,7 @@ def total_line(label, rows, key, extra):
     raw = sum(r["raw"] for r in rows)
     coded = sum(r[key] + (r["overhead"] if key != "coded" else 0) for r in rows) + extra
     samples = sum(r["samples"] for r in rows)
-    return f"{label:<34} files {len(rows):4d}  ratio {raw / coded:.4f}  bits/sample {8 * coded / samples:.4f}"
+    return f"{label:<50} files {len(rows):4d}  ratio {raw / coded:.4f}  bits/sample {8 * coded / samples:.4f}"
 
 
 def main():
@@ -99,7 +111,7 @@ def main():
             print(total_line(label, group, "coded", extra))
     if args.ablation:
         for label, group in groups[1:]:
-            for key in ("uniform widths", "fixed variance", "full model"):
+            for key in ABLATION:
                 print(total_line(f"{label}: {key}", group, key, extra))
 
 

@@ -113,6 +113,34 @@ def _app():
         from spikey.training import train
         train.run(config, out)
 
+    @app.command()
+    def topology(data: str, out: str = typer.Option("topology.json", "-o"),
+                 regions: int = typer.Option(4, "--regions", help="behaviour clusters")):
+        """Find which recordings behave alike (regions) and which were recorded together (pairs)."""
+        import json
+        from pathlib import Path
+        import numpy as np
+        from spikey.training import split, topology as topo
+        files = split.wav_files(data)
+        recordings = [split.read_samples(f) for f in files]
+        names = [f.name for f in files]
+        points = topo.standardise(np.array([topo.descriptor(x) for x in recordings]))
+        labels, centres = topo.kmeans(points, regions)
+        pairs = topo.simultaneous_pairs(names, recordings)
+        rs = [p["r"] for p in pairs]
+        print(f"{len(files)} recordings; regions (k-means on {', '.join(topo.FEATURES)}): "
+              f"sizes {np.bincount(labels, minlength=regions).tolist()}")
+        for j, c in enumerate(centres):
+            print(f"  region {j}: centre " + ", ".join(f"{n} {v:+.2f}" for n, v in zip(topo.FEATURES, c)))
+        if pairs:
+            print(f"{len(pairs)} simultaneous pairs (equal length, lag-0 correlation of differences): "
+                  f"median r {np.median(rs):.3f}, max {max(rs):.3f}; "
+                  f"{sum(p['aligned at lag 0'] for p in pairs)} peak at lag 0")
+        else:
+            print("no simultaneous pairs")
+        Path(out).write_text(json.dumps({"regions": dict(zip(names, labels.tolist())), "pairs": pairs}, indent=1))
+        print(f"topology written to {out}")
+
     return app
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from spikey import SpikeyError, container, stream
 from spikey import distribution as dist
 from spikey import predictor as pred
-from spikey.coder import decode_levels, encode_levels
+from spikey.kernels import decode_levels, encode_levels
 from spikey.levels import LevelTable, identity_table
 from spikey.weights import adc_table, heads, model_id
 

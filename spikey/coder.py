@@ -4,7 +4,7 @@ Encoder and decoder run the same loop in the same order; the decoder learns each
 decoding it, exactly as the encoder learns it only after coding it.
 """
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 from spikey import distribution as dist
 from spikey import network as net
@@ -13,9 +13,43 @@ from spikey import rangecoder as rc
 
 
 @njit(cache=True)
-def _new_state(var_init, n_hidden):
-    w, P, h, gain, var = pred.predictor_new(pred.ORDER, var_init)
-    return w, P, h, gain, var, np.zeros(net.ERRORS), np.zeros(net.N_INPUTS), np.zeros(n_hidden)
+def state_size(n_hidden):
+    """Float64 words of one channel's coder state: sample count, predictor, head scratch."""
+    n = pred.ORDER
+    return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_hidden
+
+
+@njit(cache=True)
+def new_state(var_init, n_hidden):
+    """One flat array holds a channel's whole state, so a stream can be paused, stored and resumed."""
+    s = np.zeros(state_size(n_hidden))
+    w, P, h, gain, var, errors, x, hidden = _views(s, n_hidden)
+    w0, P0, h0, gain0, var0 = pred.predictor_new(pred.ORDER, var_init)
+    w[:] = w0
+    P[:, :] = P0
+    var[:] = var0
+    return s
+
+
+@njit(cache=True)
+def _views(s, n_hidden):
+    n = pred.ORDER
+    a = 1
+    w = s[a:a + n]
+    a += n
+    P = s[a:a + n * n].reshape((n, n))
+    a += n * n
+    h = s[a:a + n]
+    a += n
+    gain = s[a:a + n]
+    a += n
+    var = s[a:a + 1]
+    a += 1
+    errors = s[a:a + net.ERRORS]
+    a += net.ERRORS
+    x = s[a:a + net.N_INPUTS]
+    a += net.N_INPUTS
+    return w, P, h, gain, var, errors, x, s[a:a + n_hidden]
 
 
 @njit(cache=True)
@@ -40,20 +74,29 @@ def _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2):
 
 
 @njit(cache=True)
-def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
+def encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, out):
+    """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, hidden = _new_state(var_init, len(b1))
-    st = rc.encoder_new()
-    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    for t in range(len(idx)):
+    w, P, h, gain, var, errors, x, hidden = _views(s, len(b1))
+    t0 = np.int64(s[0])
+    for i in range(len(idx)):
         mu, mean, inv_sigma = _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2)
-        k = idx[t]
+        k = idx[i]
         lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
         net.push_error(errors, centres[k] - mu)
-        pred.update(w, P, h, gain, var, var_rate, t, centres[k], mu)
+        pred.update(w, P, h, gain, var, var_rate, t0 + i, centres[k], mu)
+    s[0] = t0 + len(idx)
+
+
+@njit(cache=True)
+def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
+    s = new_state(var_init, len(b1))
+    st = rc.encoder_new()
+    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, out)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
@@ -62,7 +105,8 @@ def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, w2, b2
 def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, hidden = _new_state(var_init, len(b1))
+    s = new_state(var_init, len(b1))
+    w, P, h, gain, var, errors, x, hidden = _views(s, len(b1))
     st = rc.decoder_new(buf)
     idx = np.empty(n_samples, dtype=np.int32)
     for t in range(n_samples):

@@ -11,7 +11,7 @@ machine, and so is every frequency the coder sees.
 import math
 
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 CDF_BITS = 30
 CDF_ONE = 1 << CDF_BITS

@@ -10,7 +10,7 @@ Inference uses only multiply, add, max and min in float64 in a fixed order (ReLU
 so its outputs are the same bits on every machine and with the JIT on or off.
 """
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 HISTORY = 16
 ERRORS = 8

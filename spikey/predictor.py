@@ -7,7 +7,7 @@ the JIT on or off. The state is plain arrays so that numba can keep it in regist
 import math
 
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 ORDER = 16
 FORGET = 0.9999          # RLS forgetting factor: memory of ~10^4 samples (0.5 s)

@@ -6,7 +6,7 @@ State layout: [low, range, cache, cache_size, out_pos] for the encoder, [code, r
 decoder.
 """
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 RANGE_BITS = 56
 TOP = 1 << RANGE_BITS

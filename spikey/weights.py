@@ -37,10 +37,13 @@ def heads():
 
 @cache
 def model_id() -> bytes:
+    return identify(adc_table(), heads())
+
+
+def identify(table: LevelTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability."""
-    t = adc_table()
     h = hashlib.sha256()
-    for part in (t.values, t.edges, dist.GAUSSIAN_CDF, *heads()):
+    for part in (table.values, table.edges, dist.GAUSSIAN_CDF, *head_arrays):
         h.update(np.ascontiguousarray(part).tobytes())
     h.update(repr((pred.ORDER, pred.FORGET, pred.P_INIT, pred.P_TRACE_MAX, pred.VAR_RATE, pred.VAR_INIT,
                    pred.VAR_MIN, net.HISTORY, net.ERRORS, net.SIGMA_UNIT, net.SIGMA_CAP,

@@ -1,5 +1,10 @@
+import os
 import struct
 from pathlib import Path
+
+# In-process tests use the numba kernels (the reference); tests/test_kernels.py compares the
+# ahead-of-time build against them in subprocesses.
+os.environ["SPIKEY_KERNELS"] = "jit"
 
 import numpy as np
 import pytest

@@ -2,7 +2,7 @@
 coder does, and keep, at chosen positions, the head's inputs and the coded sample's bin edges in units
 of the online sigma (the loss needs nothing else)."""
 import numpy as np
-from numba import njit
+from spikey.jit import njit
 
 from spikey import network as net
 from spikey import predictor as pred

@@ -46,9 +46,14 @@ def evaluate(head: Head, inputs: np.ndarray, bins: np.ndarray, chunk: int = 1 <<
     return total / len(inputs)
 
 
-def train(inputs, bins, val_inputs, val_bins, cfg, label="head"):
+def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: Head | None = None):
+    """A head trained on (inputs, bins) for steps Adam steps, from scratch or from a copy of start."""
     Tensor.manual_seed(cfg["seed"])
     head = Head(cfg["hidden"])
+    if start is not None:
+        for mine, theirs in zip(nn.state.get_parameters([head.l1, head.l2]),
+                                nn.state.get_parameters([start.l1, start.l2])):
+            mine.assign(theirs.detach().contiguous()).realize()
     opt = nn.optim.Adam(nn.state.get_parameters([head.l1, head.l2]), lr=cfg["learning_rate"])
     x, y = Tensor(inputs), Tensor(bins)
 
@@ -62,10 +67,10 @@ def train(inputs, bins, val_inputs, val_bins, cfg, label="head"):
         return loss.realize()
 
     start = time.time()
-    for it in range(1, cfg["steps"] + 1):
+    for it in range(1, steps + 1):
         with Context(TRAINING=1):
             loss = step()
-        if it % cfg["log_every"] == 0 or it == cfg["steps"]:
+        if it % cfg["log_every"] == 0 or it == steps:
             val = evaluate(head, val_inputs, val_bins)
             print(f"  [{label}] step {it:5d}  train {loss.item():.4f}  validation {val:.4f} bits/sample  "
                   f"{time.time() - start:.0f} s", flush=True)

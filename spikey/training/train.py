@@ -1,4 +1,9 @@
-"""`spikey train CONFIG`: build examples, train the head(s), freeze them into weights/network.npz."""
+"""`spikey train CONFIG`: build examples, train the region heads, freeze them into weights/network.npz.
+
+With regions > 1 the training recordings are clustered by behaviour (training/topology.py) and each
+cluster fine-tunes its own copy of the shared head; a recording is then coded by whichever head suits it best, which the
+encoder finds by trial and records in the stream.
+"""
 import json
 import time
 from multiprocessing import Pool
@@ -7,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from spikey.training import dataset, split
+from spikey.training import dataset, split, topology
 
 DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 32, "regions": 1,
-            "steps": 3000, "batch": 4096, "learning_rate": 0.002, "log_every": 250}
+            "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250}
 
 
 def load_config(path) -> dict:
@@ -20,49 +25,78 @@ def load_config(path) -> dict:
 
 def _examples(job):
     path, per_file, seed = job
-    return dataset.examples(split.read_samples(path), per_file, seed)
+    samples = split.read_samples(path)
+    return (*dataset.examples(samples, per_file, seed), topology.descriptor(samples))
 
 
 def build(files, per_file, seed):
+    """Per recording: (inputs, bins, behaviour descriptor)."""
     with Pool() as pool:
-        parts = pool.map(_examples, [(f, per_file, seed + i) for i, f in enumerate(files)])
+        return pool.map(_examples, [(f, per_file, seed + i) for i, f in enumerate(files)])
+
+
+def regions_of(train_parts, val_parts, k, seed):
+    """Region of every training recording (k-means on behaviour) and of every validation one (nearest)."""
+    if k == 1:
+        return np.zeros(len(train_parts), int), np.zeros(len(val_parts), int)
+    reference = np.array([p[2] for p in train_parts])
+    labels, centres = topology.kmeans(topology.standardise(reference), k, seed)
+    val_points = topology.standardise(np.array([p[2] for p in val_parts]), reference)
+    return labels, np.argmin(((val_points[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+
+
+def _stack(parts):
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def best_head_bits(heads, val_parts):
+    """Validation bits/sample when each recording is coded by its best head, as the encoder does."""
+    from spikey.training.head import evaluate
+    total = sum(min(evaluate(h, p[0], p[1]) for h in heads) * len(p[0]) for p in val_parts)
+    return total / sum(len(p[0]) for p in val_parts)
+
+
 def save(heads, out_dir: Path, cfg: dict, report: dict):
-    from spikey import weights
+    from spikey import network, weights
+    from spikey.levels import load_adc_table
+    out_dir.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.stack([h.arrays()[i] for h in heads]).astype(np.float32)
               for i, k in enumerate(("w1", "b1", "w2", "b2"))}
     np.savez_compressed(out_dir / weights.NETWORK_FILE, **arrays)
-    weights.heads.cache_clear()
-    weights.model_id.cache_clear()
-    report["model_id"] = weights.model_id().hex()
+    adc = out_dir / weights.ADC_FILE
+    table = load_adc_table(adc) if adc.exists() else weights.adc_table()
+    report["model_id"] = weights.identify(table, network.load_heads(out_dir / weights.NETWORK_FILE)).hex()
     manifest = {"config": cfg, "split": "validation = sha1(file name)[0] % 5 == 0", **report}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 
 def run(config_path, out_dir="weights"):
-    from spikey.training.head import evaluate, train
-    from tinygrad import Device
+    from spikey.training.head import bits, train
+    from tinygrad import Device, Tensor
     cfg = load_config(config_path)
     start = time.time()
     train_files, val_files = split.split(cfg["data"])
-    print(f"data {cfg['data']}: {len(train_files)} training, {len(val_files)} validation recordings; "
+    val_files = val_files[::cfg["validation_stride"]]
+    print(f"data {cfg['data']}: {len(train_files)} training, {len(val_files)} monitored validation recordings; "
           f"tinygrad device {Device.DEFAULT}", flush=True)
-    inputs, bins = build(train_files, cfg["examples_per_file"], cfg["seed"])
-    val_inputs, val_bins = build(val_files[::cfg["validation_stride"]], 0, cfg["seed"])
-    print(f"examples: {len(inputs)} training, {len(val_inputs)} validation ({time.time() - start:.0f} s)", flush=True)
-    head = train(inputs, bins, val_inputs, val_bins, cfg)
-    report = {"train_files": len(train_files), "validation_files": len(val_files[::cfg["validation_stride"]]),
-              "validation_bits_per_sample": round(evaluate(head, val_inputs, val_bins), 5),
-              "validation_bits_online_alone": round(_online_bits(val_bins), 5),
+    train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"])
+    val_parts = build(val_files, 0, cfg["seed"])
+    labels, val_labels = regions_of(train_parts, val_parts, cfg["regions"], cfg["seed"])
+    print(f"examples built ({time.time() - start:.0f} s); region sizes {np.bincount(labels).tolist()}", flush=True)
+    shared = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="shared head")
+    heads = [shared]
+    if cfg["regions"] > 1:
+        heads = []
+        for r in range(cfg["regions"]):
+            mine = [p for p, lab in zip(train_parts, labels) if lab == r]
+            watch = [p for p, lab in zip(val_parts, val_labels) if lab == r] or val_parts
+            heads.append(train(*_stack(mine), *_stack(watch), cfg["region_steps"], cfg, label=f"region {r}",
+                               start=shared))
+    val_inputs, val_bins = _stack(val_parts)
+    report = {"train_files": len(train_files), "validation_files": len(val_files),
+              "validation_bits_per_sample": round(best_head_bits(heads, val_parts), 5),
+              "validation_bits_online_alone": round(bits(Tensor.zeros(len(val_bins), 2), Tensor(val_bins)).item(), 5),
               "seconds": round(time.time() - start)}
-    manifest = save([head], Path(out_dir), cfg, report)
+    manifest = save(heads, Path(out_dir), cfg, report)
     print(json.dumps({k: v for k, v in manifest.items() if k != "config"}), flush=True)
-
-
-def _online_bits(bins):
-    from spikey.training.head import bits
-    from tinygrad import Tensor
-    return bits(Tensor.zeros(len(bins), 2), Tensor(bins)).item()

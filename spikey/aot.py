@@ -1,0 +1,37 @@
+"""Build the coder's kernels ahead of time: python -m spikey.aot
+
+numba's pycc compiles the very functions the JIT runs (coder.encode_levels/decode_levels and all they
+call) into an extension module named after the source hash, for this machine's CPU. Run it after
+installing or changing the code; a stale build is never loaded, because its name no longer matches.
+"""
+import os
+import sys
+from pathlib import Path
+
+os.environ["SPIKEY_KERNELS"] = "jit"   # compile from the numba functions, whatever is built already
+
+from numba.pycc import CC  # noqa: E402
+
+from spikey import SOURCE_HASH, coder  # noqa: E402
+
+HEAD = "f8[:,:], f8[:], f8[:,:], f8[:]"
+SIGNATURES = {
+    "encode_levels": f"u1[:](i4[:], f8[:], f8[:], i8[:], f8, f8, {HEAD})",
+    "decode_levels": f"i4[:](u1[:], i8, f8[:], f8[:], i8[:], f8, f8, {HEAD})",
+}
+
+
+def build(out_dir=Path(__file__).resolve().parent):
+    for old in out_dir.glob("_kernels_*"):
+        old.unlink()
+    cc = CC(f"_kernels_{SOURCE_HASH}")
+    cc.output_dir = str(out_dir)
+    cc.target_cpu = "host"
+    for name, signature in SIGNATURES.items():
+        cc.export(name, signature)(getattr(coder, name).py_func)
+    cc.compile()
+    return next(out_dir.glob(f"_kernels_{SOURCE_HASH}*"))
+
+
+if __name__ == "__main__":
+    print(f"built {build()}", file=sys.stderr)

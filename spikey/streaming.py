@@ -1,0 +1,54 @@
+"""Zero-delay streaming encoder of one channel, for a live link rather than files.
+
+Each pushed sample is coded at once and every byte it settles comes back from that push; only bytes
+still subject to a range-coder carry wait. The concatenated output equals the payload that the file
+encoder writes for the same samples (CODING_ADC, no exceptions), so decode_levels reads it.
+"""
+import numpy as np
+
+from spikey import SpikeyError
+from spikey import distribution as dist
+from spikey import predictor as pred
+from spikey import rangecoder as rc
+from spikey.coder import encode_block, new_state, state_size
+from spikey.weights import adc_table, heads
+
+
+class StreamEncoder:
+    def __init__(self, head: int = 0):
+        self.table = adc_table()
+        self.head = tuple(part[head] for part in heads())
+        self.state = new_state(pred.VAR_INIT, len(self.head[1]))
+        self.coder = rc.encoder_new()
+        self.out = np.zeros(64, dtype=np.uint8)
+        self.started = False       # the coder's first byte is always 0 and is not sent
+        self.held_zeros = 0        # zero bytes are sent only once a later byte shows they are not the end
+
+    @staticmethod
+    def state_bytes(n_hidden: int) -> int:
+        return 8 * (state_size(n_hidden) + len(rc.encoder_new()))
+
+    def push(self, samples) -> bytes:
+        idx, off = self.table.indices(np.asarray(samples, dtype=np.int16))
+        if len(off):
+            raise SpikeyError(f"sample {int(np.asarray(samples)[off[0]])} is not an ADC level; "
+                              "the streaming encoder codes ADC levels only")
+        if len(self.out) < 4 * len(idx) + 16:
+            self.out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+        self.coder[4] = 0
+        encode_block(idx, self.table.edges, self.table.centres, dist.GAUSSIAN_CDF, pred.VAR_RATE, *self.head,
+                     self.state, self.coder, self.out)
+        return self._send(self.out[:self.coder[4]].tobytes())
+
+    def finish(self) -> bytes:
+        self.coder[4] = 0
+        rc.finish(self.coder, self.out)
+        return self._send(self.out[:self.coder[4]].tobytes()) if self.coder[4] else b""
+
+    def _send(self, chunk: bytes) -> bytes:
+        if not self.started and chunk:
+            chunk, self.started = chunk[1:], True
+        data = b"\0" * self.held_zeros + chunk
+        sent = data.rstrip(b"\0")
+        self.held_zeros = len(data) - len(sent)
+        return sent

@@ -1,0 +1,42 @@
+"""The ahead-of-time kernels must give the same bytes as the numba JIT kernels they are built from."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SAMPLES, wav
+from spikey import jit
+
+pytestmark = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
+
+
+def run_codec(kind, tmp_path, src):
+    script = ("import sys; from spikey import codec, kernels; assert kernels.KIND == sys.argv[4], kernels.KIND; "
+              "e = codec.encode(open(sys.argv[1], 'rb').read()); open(sys.argv[2], 'wb').write(e); "
+              "open(sys.argv[3], 'wb').write(codec.decode(e)); "
+              "print('numba' in sys.modules)")
+    out = tmp_path / f"{kind}.bw"
+    back = tmp_path / f"{kind}.wav"
+    env = dict(os.environ, SPIKEY_KERNELS=kind, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", script, src, out, back,
+                        "ahead-of-time" if kind == "aot" else "numba JIT"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out.read_bytes(), back.read_bytes(), r.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("make", [lambda tmp: SAMPLES[0], lambda tmp: _write(tmp, wav(list(range(-3000, 3000, 7))))],
+                         ids=["recording", "identity coding"])
+def test_aot_and_jit_give_identical_bytes(tmp_path, make):
+    src = make(tmp_path)
+    aot_stream, aot_back, aot_imported_numba = run_codec("aot", tmp_path, src)
+    jit_stream, jit_back, _ = run_codec("jit", tmp_path, src)
+    assert aot_stream == jit_stream
+    assert aot_back == jit_back == src.read_bytes()
+    assert not aot_imported_numba
+
+
+def _write(tmp_path, data):
+    p = tmp_path / "x.wav"
+    p.write_bytes(data)
+    return p
