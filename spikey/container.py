@@ -12,6 +12,7 @@ import numpy as np
 from spikey import SpikeyError
 
 CANONICAL_HEADER_BYTES = 44
+WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ def parse(raw: bytes) -> WavLayout | None:
             if size < 16 or start + 16 > len(raw):
                 raise SpikeyError("WAV fmt chunk is truncated")
             fmt = struct.unpack_from("<HHIIHH", raw, start)
+            if fmt[0] == WAVE_FORMAT_EXTENSIBLE and size >= 40 and start + 40 <= len(raw):
+                # Writers use this header for plain PCM too: the sub-format GUID begins with the real tag.
+                fmt = struct.unpack_from("<H", raw, start + 24) + fmt[1:]
         elif cid == b"data":
             if fmt is None:
                 raise SpikeyError("WAV data chunk comes before its fmt chunk")

@@ -3,7 +3,6 @@ import contextlib
 import os
 import signal
 import stat
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,12 +22,6 @@ def read_input(path) -> bytes:
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextlib.contextmanager
@@ -71,21 +64,16 @@ def write_atomic(path, data: bytes) -> None:
             raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
         return
     target = Path(os.path.realpath(path))   # through a symlink, replace its target rather than the link
-    tmp = None
+    # Named before it exists, so that a signal at any point leaves a name to remove.
+    tmp = target.parent / f".{target.name[:64]}.{os.urandom(8).hex()}"
     with _signals_raise():
-        # Signals wait while the temporary file is created, so that it always has a name to remove.
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:64]}.")
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "xb") as f:
                 f.write(data)
-            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
         except BaseException as e:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-            if tmp is not None:
-                with contextlib.suppress(FileNotFoundError):    # already renamed when the signal came
+            if not isinstance(e, FileExistsError):
+                with contextlib.suppress(OSError):      # not created yet, or already renamed
                     os.unlink(tmp)
             if isinstance(e, OSError):
                 raise SpikeyError(f"cannot write {path}: {e.strerror}") from None

@@ -1,0 +1,308 @@
+"""Hostile inputs: property-based round trips, decoder fuzzing, signals and unwritable outputs.
+
+docs/robustness.md lists every case with its outcome; bench/fuzz.py is the long decoder fuzz run.
+"""
+import builtins
+import os
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from conftest import ROOT, SAMPLES, chunk, wav
+from spikey import SpikeyError, cli, codec, fileio, stream
+from spikey.weights import adc_table
+
+sys.path.insert(0, str(ROOT / "bench"))
+import fuzz  # noqa: E402  (the decoder fuzzer's case generator and oracle, shared with bench/fuzz.py)
+
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MAX_N = 3000
+
+int16 = st.integers(-32768, 32767)
+arbitrary_samples = arrays(np.int16, st.integers(0, MAX_N), elements=int16)
+
+
+@st.composite
+def on_grid_samples(draw):
+    """ADC level table values, as a random walk or drawn freely, with a few arbitrary values mixed in."""
+    n = draw(st.integers(0, MAX_N))
+    if draw(st.booleans()):
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        step = draw(st.integers(0, 40))
+        idx = np.clip(draw(st.integers(0, 1023)) + np.cumsum(rng.integers(-step, step + 1, n)), 0, 1023)
+    else:
+        idx = draw(arrays(np.int64, n, elements=st.integers(0, 1023)))
+    x = adc_table().values[idx].astype(np.int16)
+    for _ in range(draw(st.integers(0, 5)) if n else 0):
+        x[draw(st.integers(0, n - 1))] = draw(int16)
+    return x
+
+
+def round_trip(raw: bytes) -> bytes:
+    encoded = codec.encode(raw)
+    assert codec.decode(encoded) == raw
+    return encoded
+
+
+@PROPERTY
+@given(st.one_of(on_grid_samples(), arbitrary_samples), st.integers(1, 2**31 - 1))
+def test_any_samples_round_trip(samples, rate):
+    raw = wav(samples, rate=rate)
+    encoded = round_trip(raw)
+    assert len(encoded) <= len(raw) + 32        # verbatim is the fallback: never much larger
+
+
+@PROPERTY
+@given(on_grid_samples())
+def test_on_grid_samples_use_the_adc_coding_or_verbatim(samples):
+    s = stream.read(codec.encode(wav(samples)), codec.model_id())
+    _, off = adc_table().indices(samples)
+    expected = {stream.CODING_ADC, stream.CODING_VERBATIM}
+    if len(off) > codec.MAX_EXCEPTION_SHARE * len(samples):
+        expected = {stream.CODING_IDENTITY, stream.CODING_VERBATIM}
+    assert s.coding in expected and s.sample_rate == 19531
+
+
+chunk_id = st.binary(min_size=4, max_size=4).filter(lambda c: c != b"fmt ")
+chunks = st.lists(st.builds(chunk, chunk_id, st.binary(max_size=40)), max_size=3).map(b"".join)
+
+
+@PROPERTY
+@given(samples=arrays(np.int16, st.integers(0, 300), elements=int16), odd=st.binary(max_size=1),
+       before=chunks, after=st.one_of(chunks, st.binary(max_size=40)),
+       riff_size=st.none() | st.integers(0, 2**32 - 1), extra_size=st.none() | st.integers(0, 2**32 - 1),
+       cut=st.none() | st.integers(0, 700), fmt_fields=st.none() | st.tuples(*[st.integers(0, 2**32 - 1)] * 2))
+def test_any_chunk_layout_round_trips(samples, odd, before, after, riff_size, extra_size, cut, fmt_fields):
+    """Extra chunks before and after the data, odd lengths, lying RIFF and data sizes, truncation."""
+    raw = bytearray(wav(samples.tobytes() + odd, before=before, after=after, riff_size=riff_size))
+    if fmt_fields:                                    # sample rate and byte rate: any 32-bit values
+        struct.pack_into("<II", raw, 24, *fmt_fields)
+    data_at = 36 + len(before)
+    if extra_size is not None:                        # a data chunk larger than the file
+        size = struct.unpack_from("<I", raw, data_at + 4)[0]
+        struct.pack_into("<I", raw, data_at + 4, min(size + extra_size, 2**32 - 1))
+    if cut is not None:
+        raw = raw[:data_at + 8 + cut]
+    round_trip(bytes(raw))
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.sampled_from([b"fmt ", b"data", b"LIST", b"fact", b"junk"]),
+                          st.one_of(st.binary(max_size=30), st.builds(
+                              lambda tag, ch, bits: struct.pack("<HHIIHH", tag, ch, 19531, 0, 0, bits),
+                              st.sampled_from([1, 3, 0xFFFE]), st.integers(0, 3), st.sampled_from([8, 16, 24, 32])))),
+                max_size=4), st.binary(max_size=3))
+def test_any_riff_wave_file_round_trips_or_is_refused(parts, tail):
+    """Whatever the chunks say, encoding either round-trips or refuses with a SpikeyError."""
+    body = b"WAVE" + b"".join(chunk(cid, payload) for cid, payload in parts) + tail
+    raw = b"RIFF" + struct.pack("<I", len(body)) + body
+    try:
+        encoded = codec.encode(raw)
+    except SpikeyError:
+        return
+    assert codec.decode(encoded) == raw
+
+
+def test_decoder_fuzz():
+    """Random, prefixed-random and mutated streams (half with a valid CRC): refused or the original."""
+    outcomes, failures = fuzz.run(400, seed=0, max_samples=1 << 18, log=lambda message: None)
+    assert not failures, failures[:10]
+    deep = sum(n for o, n in outcomes.items() if o.startswith("refused: decoded file fails"))
+    assert deep >= 20, outcomes                     # repaired CRCs do reach the decoded-file checksum
+    assert outcomes["decoded the original"] > 0
+
+
+@pytest.mark.parametrize("kind", fuzz.KINDS)
+def test_every_fuzz_kind_is_generated(kind):
+    assert any(fuzz.make_case(0, i)[0] == kind for i in range(400))
+
+
+def test_a_huge_sample_rate_or_count_is_kept_or_refused():
+    raw = bytearray(wav(np.arange(10)))
+    struct.pack_into("<II", raw, 24, 2**31, 0)      # no canonical header can say 2 * rate in 32 bits
+    round_trip(bytes(raw))
+    s = stream.read(codec.encode(wav(np.arange(10))), codec.model_id())
+    for field, value, message in [("sample_rate", 2**31, "out of range"),
+                                  ("n_samples", stream.MAX_SAMPLES, "canonical")]:
+        forged = stream.Stream(**{**vars(s), field: value})
+        with pytest.raises(SpikeyError, match=message):
+            codec.decode(stream.write(forged))
+
+
+def test_extensible_16_bit_mono_is_coded_as_pcm():
+    samples = np.frombuffer(SAMPLES[0].read_bytes()[44:44 + 4000], dtype="<i2")
+    guid = b"\1\0\0\0\0\0\x10\0\x80\0\0\xaa\0\x38\x9b\x71"            # KSDATAFORMAT_SUBTYPE_PCM
+    fmt = struct.pack("<HHIIHHHHI16s", 0xFFFE, 1, 19531, 39062, 2, 16, 22, 16, 4, guid)
+    body = b"WAVE" + chunk(b"fmt ", fmt) + chunk(b"data", samples.tobytes())
+    raw = b"RIFF" + struct.pack("<I", len(body)) + body
+    s = stream.read(round_trip(raw), codec.model_id())
+    assert s.coding == stream.CODING_ADC and s.n_samples == len(samples)
+
+
+# --- signals during ./encode -------------------------------------------------------------------
+
+BIG_SAMPLES = 8_000_000      # ~6 s of coding here: long enough to be interrupted inside the coder loop
+
+
+@pytest.fixture(scope="module")
+def big_wav(tmp_path_factory):
+    recording = np.frombuffer(SAMPLES[0].read_bytes()[44:], dtype="<i2")
+    path = tmp_path_factory.mktemp("big") / "big.wav"
+    path.write_bytes(wav(np.resize(recording, BIG_SAMPLES)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def startup_bytes():
+    """What ./encode reads to start (modules, weights) before its input."""
+    code = "import spikey.cli, spikey.codec, spikey.fileio; print(open('/proc/self/io').read().split()[1])"
+    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout)
+
+
+def _progress(pid):
+    """(bytes read, resident bytes, CPU seconds) of a process."""
+    with open(f"/proc/{pid}/io") as f:
+        read = int(f.read().split()[1])                # rchar: every byte read, imports included
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (read, int(fields[21]) * os.sysconf("SC_PAGE_SIZE"),
+            (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+
+
+def _wait_until_coding(proc, input_bytes, startup_bytes, timeout=30.0):
+    """Until the process has read its input and then computed for half a second without reading or
+    changing its memory: it is inside the per-sample coder loop."""
+    history, start = [], time.monotonic()
+    while proc.poll() is None and time.monotonic() - start < timeout:
+        history.append(_progress(proc.pid))
+        if len(history) > 5:
+            (read0, rss0, cpu0), (read1, rss1, cpu1) = history[-6], history[-1]
+            if read1 >= startup_bytes + input_bytes and read1 == read0 and abs(rss1 - rss0) < 0.02 * rss1 \
+                    and cpu1 - cpu0 > 0.3:
+                return
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_encode_leaves_nothing(big_wav, startup_bytes, tmp_path, sig):
+    out = tmp_path / "out.brainwire"
+    proc = subprocess.Popen([ROOT / "encode", big_wav, out], stderr=subprocess.PIPE, text=True)
+    _wait_until_coding(proc, big_wav.stat().st_size, startup_bytes)
+    assert proc.poll() is None, "encoding finished before it could be interrupted"
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=1)
+        prompt = True
+    except subprocess.TimeoutExpired:                 # the compiled coder loop defers SIGINT
+        prompt = False
+        proc.wait(timeout=60)
+    stderr = proc.stderr.read()
+    assert proc.returncode != 0 and "Traceback" not in stderr, stderr
+    assert os.listdir(tmp_path) == []
+    if not prompt:
+        pytest.xfail(f"exited {time.monotonic() - sent:.1f} s after {sig.name}: the coder loop defers "
+                     "SIGINT (fix in spikey/cli.py, see docs/robustness.md)")
+
+
+def _open_files() -> str:
+    return " ".join(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                    if os.path.exists(f"/proc/self/fd/{fd}"))
+
+
+def test_a_signal_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
+    def open_then_signal(*args, **kwargs):
+        f = builtins.open(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)        # arrives once the temporary file exists
+        return f
+
+    handler = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(fileio, "open", open_then_signal, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.write_atomic(tmp_path / "out", b"x" * 1000)
+    assert os.listdir(tmp_path) == [] and str(tmp_path) not in _open_files()
+    assert signal.getsignal(signal.SIGTERM) == handler  # restored after the write
+
+
+def test_a_signal_just_after_the_rename_keeps_the_whole_file(tmp_path, monkeypatch):
+    real_replace = os.replace
+
+    def replace_then_signal(src, dst):
+        real_replace(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(os, "replace", replace_then_signal)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.write_atomic(tmp_path / "out", b"whole")
+    assert os.listdir(tmp_path) == ["out"] and (tmp_path / "out").read_bytes() == b"whole"
+
+
+# --- unwritable and special outputs -----------------------------------------------------------
+
+def _encode(src, dst, capsys):
+    """encode_main in this process (what ./encode runs, without the start-up): (exit status, stderr)."""
+    capsys.readouterr()
+    try:
+        cli.encode_main([str(src), str(dst)])
+        status = 0
+    except SystemExit as e:
+        status = e.code
+    return status, capsys.readouterr().err
+
+
+def test_unwritable_outputs_are_refused_cleanly(tmp_path, capsys):
+    (tmp_path / "file").write_bytes(b"")
+    (tmp_path / "dir").mkdir()
+    cases = {tmp_path / "file" / "out": "Not a directory",        # root ignores permission bits, so
+             tmp_path / "dir": "Is a directory",                   # use places no one can write
+             "/proc/spikey-test.brainwire": ""}              # ENOENT: procfs makes no files
+    for dst, reason in cases.items():
+        status, err = _encode(SAMPLES[0], dst, capsys)
+        assert status == 1 and err.startswith(f"encode: error: cannot write {dst}: "), err
+        assert reason in err and len(err.splitlines()) == 1, err
+    assert sorted(os.listdir(tmp_path)) == ["dir", "file"] and os.listdir(tmp_path / "dir") == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "ro").mkdir(mode=0o500)
+    status, err = _encode(SAMPLES[0], tmp_path / "ro" / "out", capsys)
+    assert status == 1 and "Permission denied" in err and os.listdir(tmp_path / "ro") == []
+
+
+def test_a_pipe_or_device_is_written_through_and_a_symlink_kept(tmp_path, capsys):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    status, err = _encode(SAMPLES[0], fifo, capsys)
+    if status:
+        open(fifo, "wb").close()                      # let the reader finish
+    received = reader.communicate(timeout=30)[0]
+    assert status == 0, err
+    assert codec.decode(received) == SAMPLES[0].read_bytes()
+    assert fifo.is_fifo()                             # not replaced by a regular file
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))     # /dev/null's twin, safe to write to
+    except OSError:
+        pass
+    else:
+        assert _encode(SAMPLES[0], null, capsys)[0] == 0 and null.is_char_device()
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    assert _encode(SAMPLES[0], tmp_path / "link", capsys)[0] == 0
+    assert (tmp_path / "link").is_symlink() and codec.decode((tmp_path / "target").read_bytes())
+
+
+def test_a_long_output_name_is_written(tmp_path, capsys):
+    dst = tmp_path / ("n" * 250)
+    assert _encode(SAMPLES[0], dst, capsys)[0] == 0 and os.listdir(tmp_path) == [dst.name]
