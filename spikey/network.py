@@ -12,8 +12,8 @@ so its outputs are the same bits on every machine and with the JIT on or off.
 import numpy as np
 from spikey.jit import njit
 
-HISTORY = 16
-ERRORS = 8
+HISTORY = 8
+ERRORS = 4
 N_INPUTS = HISTORY + ERRORS + 3
 SIGMA_UNIT = 16.0        # sigma enters as min(sigma, SIGMA_CAP) / SIGMA_UNIT
 SIGMA_CAP = 64.0

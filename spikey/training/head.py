@@ -6,6 +6,7 @@ import numpy as np
 from tinygrad import Context, Tensor, TinyJit, nn
 
 from spikey import network as net
+from spikey.training.dataset import OPEN_END
 
 TINY = 2.0 ** -30        # the coder gives every level at least this much probability
 
@@ -22,6 +23,17 @@ def bits(out: Tensor, bins: Tensor) -> Tensor:
     # Take the difference on the side of the tail it lies in: float32 keeps its digits there.
     p = (lo > 0).where(_phi(-lo) - _phi(-hi), _phi(hi) - _phi(lo))
     return -(p.maximum(0) + TINY).log2().mean()
+
+
+def bins_on(widths: Tensor, where: Tensor) -> Tensor:
+    """Standardised edges of each example's bin on the axis that these code widths define."""
+    w = widths.abs() + 1e-4
+    edges = Tensor.cat(Tensor.zeros(1), w.cumsum())
+    edges = edges - edges[len(w) // 2]
+    k = where[:, 0].cast("int32")
+    lo = ((edges[k] - where[:, 1]) / where[:, 2]).float()
+    hi = ((edges[k + 1] - where[:, 1]) / where[:, 2]).float()
+    return Tensor.stack((k == 0).where(-OPEN_END, lo), (k == len(w) - 1).where(OPEN_END, hi), dim=1)
 
 
 class Head:
@@ -46,22 +58,33 @@ def evaluate(head: Head, inputs: np.ndarray, bins: np.ndarray, chunk: int = 1 <<
     return total / len(inputs)
 
 
-def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: Head | None = None):
-    """A head trained on (inputs, bins) for steps Adam steps, from scratch or from a copy of start."""
+def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: Head | None = None,
+          where=None, widths=None):
+    """A head trained on (inputs, bins) for steps Adam steps, from scratch or from a copy of start.
+
+    With where and widths, the code widths are learned too: each step recomputes the bins from them.
+    """
     Tensor.manual_seed(cfg["seed"])
     head = Head(cfg["hidden"])
     if start is not None:
         for mine, theirs in zip(nn.state.get_parameters([head.l1, head.l2]),
                                 nn.state.get_parameters([start.l1, start.l2])):
             mine.assign(theirs.detach().contiguous()).realize()
-    opt = nn.optim.Adam(nn.state.get_parameters([head.l1, head.l2]), lr=cfg["learning_rate"])
+    params = nn.state.get_parameters([head.l1, head.l2])
+    opt = nn.optim.Adam(params, lr=cfg["learning_rate"])
     x, y = Tensor(inputs), Tensor(bins)
+    if widths is not None:
+        head.widths = Tensor(widths.astype(np.float32), requires_grad=True)
+        wopt = nn.optim.Adam([head.widths], lr=cfg["width_learning_rate"])
+        opt = nn.optim.OptimizerGroup(opt, wopt)
+        w_where = Tensor(where.astype(np.float32))
 
     @TinyJit
     def step():
         i = Tensor.randint(cfg["batch"], high=len(inputs))
         opt.zero_grad()
-        loss = bits(head(x[i]), y[i])
+        target = bins_on(head.widths, w_where[i]) if widths is not None else y[i]
+        loss = bits(head(x[i]), target)
         loss.backward()
         opt.step()
         return loss.realize()

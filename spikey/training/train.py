@@ -1,8 +1,8 @@
 """`spikey train CONFIG`: build examples, train the region heads, freeze them into weights/network.npz.
 
 With regions > 1 the training recordings are clustered by behaviour (training/topology.py) and each
-cluster fine-tunes its own copy of the shared head; a recording is then coded by whichever head suits it best, which the
-encoder finds by trial and records in the stream.
+cluster fine-tunes its own copy of the shared head; a recording is then coded by whichever head suits
+it best (the shared one included), which the encoder finds by trial and records in the stream.
 """
 import json
 import time
@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from spikey import weights
+from spikey.levels import load_adc_table, save_adc_table
 from spikey.training import dataset, split, topology
 
-DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 32, "regions": 1,
-            "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250}
+DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 16, "regions": 1,
+            "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250,
+            "learn_widths": False, "width_learning_rate": 0.0005}
 
 
 def load_config(path) -> dict:
@@ -24,29 +27,29 @@ def load_config(path) -> dict:
 
 
 def _examples(job):
-    path, per_file, seed = job
+    path, per_file, seed, adc_path = job
     samples = split.read_samples(path)
-    return (*dataset.examples(samples, per_file, seed), topology.descriptor(samples))
+    return (*dataset.examples(samples, per_file, seed, load_adc_table(adc_path)), topology.descriptor(samples))
 
 
-def build(files, per_file, seed):
-    """Per recording: (inputs, bins, behaviour descriptor)."""
+def build(files, per_file, seed, adc_path):
+    """Per recording: (inputs, bins, (level, mean, sigma), behaviour descriptor) on the table at adc_path."""
     with Pool() as pool:
-        return pool.map(_examples, [(f, per_file, seed + i) for i, f in enumerate(files)])
+        return pool.map(_examples, [(f, per_file, seed + i, adc_path) for i, f in enumerate(files)])
 
 
 def regions_of(train_parts, val_parts, k, seed):
     """Region of every training recording (k-means on behaviour) and of every validation one (nearest)."""
     if k == 1:
         return np.zeros(len(train_parts), int), np.zeros(len(val_parts), int)
-    reference = np.array([p[2] for p in train_parts])
+    reference = np.array([p[3] for p in train_parts])
     labels, centres = topology.kmeans(topology.standardise(reference), k, seed)
-    val_points = topology.standardise(np.array([p[2] for p in val_parts]), reference)
+    val_points = topology.standardise(np.array([p[3] for p in val_parts]), reference)
     return labels, np.argmin(((val_points[:, None] - centres[None]) ** 2).sum(-1), axis=1)
 
 
-def _stack(parts):
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+def _stack(parts, i=(0, 1)):
+    return tuple(np.concatenate([p[j] for p in parts]) for j in i)
 
 
 def best_head_bits(heads, val_parts):
@@ -57,18 +60,27 @@ def best_head_bits(heads, val_parts):
 
 
 def save(heads, out_dir: Path, cfg: dict, report: dict):
-    from spikey import network, weights
-    from spikey.levels import load_adc_table
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from spikey import network
     arrays = {k: np.stack([h.arrays()[i] for h in heads]).astype(np.float32)
               for i, k in enumerate(("w1", "b1", "w2", "b2"))}
     np.savez_compressed(out_dir / weights.NETWORK_FILE, **arrays)
-    adc = out_dir / weights.ADC_FILE
-    table = load_adc_table(adc) if adc.exists() else weights.adc_table()
+    table = load_adc_table(out_dir / weights.ADC_FILE)
     report["model_id"] = weights.identify(table, network.load_heads(out_dir / weights.NETWORK_FILE)).hex()
     manifest = {"config": cfg, "split": "validation = sha1(file name)[0] % 5 == 0", **report}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def learn_widths(train_parts, val_parts, cfg, adc_path, out_path):
+    """Code widths learned jointly with a head, by gradient descent on the code length, from the counted ones."""
+    from spikey.training.head import train
+    adc = load_adc_table(adc_path)
+    learner = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="widths + head",
+                    where=_stack(train_parts, (2,))[0], widths=np.diff(adc.edges))
+    widths = np.abs(learner.widths.numpy()) + 1e-4
+    widths /= widths.mean()
+    save_adc_table(out_path, adc.values, widths)
+    print(f"code widths learned: mean change {np.abs(widths - np.diff(adc.edges)).mean():.4f}", flush=True)
 
 
 def run(config_path, out_dir="weights"):
@@ -80,14 +92,22 @@ def run(config_path, out_dir="weights"):
     val_files = val_files[::cfg["validation_stride"]]
     print(f"data {cfg['data']}: {len(train_files)} training, {len(val_files)} monitored validation recordings; "
           f"tinygrad device {Device.DEFAULT}", flush=True)
-    train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"])
-    val_parts = build(val_files, 0, cfg["seed"])
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    adc_path = out_dir / weights.ADC_FILE
+    if not adc_path.exists():
+        raise SystemExit(f"{adc_path} is missing: fit it first (spikey fit-adc {cfg['data']} -o {adc_path})")
+    train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path)
+    val_parts = build(val_files, 0, cfg["seed"], adc_path)
+    if cfg["learn_widths"]:
+        learn_widths(train_parts, val_parts, cfg, adc_path, adc_path)
+        train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path)
+        val_parts = build(val_files, 0, cfg["seed"], adc_path)
     labels, val_labels = regions_of(train_parts, val_parts, cfg["regions"], cfg["seed"])
     print(f"examples built ({time.time() - start:.0f} s); region sizes {np.bincount(labels).tolist()}", flush=True)
     shared = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="shared head")
-    heads = [shared]
+    heads = [shared]     # with regions, the shared head stays as head 0 for recordings no region suits
     if cfg["regions"] > 1:
-        heads = []
         for r in range(cfg["regions"]):
             mine = [p for p, lab in zip(train_parts, labels) if lab == r]
             watch = [p for p, lab in zip(val_parts, val_labels) if lab == r] or val_parts
@@ -98,5 +118,5 @@ def run(config_path, out_dir="weights"):
               "validation_bits_per_sample": round(best_head_bits(heads, val_parts), 5),
               "validation_bits_online_alone": round(bits(Tensor.zeros(len(val_bins), 2), Tensor(val_bins)).item(), 5),
               "seconds": round(time.time() - start)}
-    manifest = save(heads, Path(out_dir), cfg, report)
+    manifest = save(heads, out_dir, cfg, report)
     print(json.dumps({k: v for k, v in manifest.items() if k != "config"}), flush=True)
