@@ -20,7 +20,17 @@ trap 'rm -rf "$work"' EXIT
 find "$dir" -maxdepth 1 -name '*.wav' -type f | sort > "$work/list"
 count=$(wc -l < "$work/list")
 [ "$count" -gt 0 ] || { echo "eval.sh: no .wav files in $dir" >&2; exit 2; }
-echo "Evaluating $count recordings in $dir with $jobs jobs"
+py="$here/.venv/bin/python"; [ -x "$py" ] || py=python3
+# One process per file, as the challenge runs it: start-up dominates, so use the ahead-of-time kernels.
+if ! kinds=$(cd "$here" && "$py" -c 'from spikey import kernels; print(kernels.KIND)' 2>&1); then
+  echo "eval.sh: cannot load the codec: $kinds" >&2; exit 2
+fi
+if [ "$kinds" != "ahead-of-time" ] && [ "${SPIKEY_KERNELS:-auto}" = auto ]; then
+  echo "Building the ahead-of-time kernels for this source (once)"
+  (cd "$here" && "$py" -m spikey.aot) || { echo "eval.sh: ahead-of-time build failed" >&2; exit 2; }
+  kinds="ahead-of-time"
+fi
+echo "Evaluating $count recordings in $dir with $jobs jobs ($kinds kernels)"
 
 one() {  # encode, decode and compare one file; prints "original compressed samples" or FAIL
   local in=$1 work=$2 here=$3 name

@@ -74,7 +74,7 @@ def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: H
     opt = nn.optim.Adam(params, lr=cfg["learning_rate"])
     x, y = Tensor(inputs), Tensor(bins)
     if widths is not None:
-        head.widths = Tensor(widths.astype(np.float32), requires_grad=True)
+        head.widths = Tensor(widths.astype(np.float32))
         wopt = nn.optim.Adam([head.widths], lr=cfg["width_learning_rate"])
         opt = nn.optim.OptimizerGroup(opt, wopt)
         w_where = Tensor(where.astype(np.float32))

@@ -18,7 +18,7 @@ from spikey.training import dataset, split, topology
 
 DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 16, "regions": 1,
             "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250,
-            "learn_widths": False, "width_learning_rate": 0.0005}
+            "learn_widths": False, "width_steps": 500, "width_learning_rate": 0.0005}
 
 
 def load_config(path) -> dict:
@@ -75,7 +75,7 @@ def learn_widths(train_parts, val_parts, cfg, adc_path, out_path):
     """Code widths learned jointly with a head, by gradient descent on the code length, from the counted ones."""
     from spikey.training.head import train
     adc = load_adc_table(adc_path)
-    learner = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="widths + head",
+    learner = train(*_stack(train_parts), *_stack(val_parts), cfg["width_steps"], cfg, label="widths + head",
                     where=_stack(train_parts, (2,))[0], widths=np.diff(adc.edges))
     widths = np.abs(learner.widths.numpy()) + 1e-4
     widths /= widths.mean()
