@@ -175,11 +175,13 @@ def check(data: bytes, originals: set, max_samples: int) -> tuple[str, bool]:
 
 
 def run(cases: int, seed: int, max_samples: int, save: Path | None = None, log=print):
-    """Fuzz cases 0..cases-1 of a seed; returns (Counter of outcomes, list of failures)."""
-    outcomes, failures = Counter(), []
+    """Fuzz cases 0..cases-1 of a seed; returns (Counter of outcomes, list of failures, slowest case)."""
+    outcomes, failures, slowest = Counter(), [], (0.0, None)
     for i in range(cases):
         kind, data, originals = make_case(seed, i)
+        start = time.perf_counter()
         outcome, ok = check(data, originals, max_samples)
+        slowest = max(slowest, (time.perf_counter() - start, f"case {i}, {kind}: {outcome}"))
         outcomes[outcome] += 1
         if not ok:
             failures.append((i, kind, outcome))
@@ -187,7 +189,7 @@ def run(cases: int, seed: int, max_samples: int, save: Path | None = None, log=p
             if save:
                 save.mkdir(parents=True, exist_ok=True)
                 (save / f"seed{seed}-case{i}.brainwire").write_bytes(data)
-    return outcomes, failures
+    return outcomes, failures, slowest
 
 
 def main():
@@ -200,11 +202,12 @@ def main():
     args = ap.parse_args()
     codec.decode(corpus()[0][1])                  # compile or load the kernels before timing anything
     start = time.perf_counter()
-    outcomes, failures = run(args.cases, args.seed, args.max_samples, args.save)
+    outcomes, failures, slowest = run(args.cases, args.seed, args.max_samples, args.save)
     elapsed = time.perf_counter() - start
     width = max(len(str(c)) for c in outcomes.values())
     for outcome, count in sorted(outcomes.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"{count:>{width}}  {outcome}")
+    print(f"slowest: {slowest[0]:.2f} s ({slowest[1]})")
     print(f"{args.cases} cases, seed {args.seed}, {elapsed:.1f} s: {len(failures)} failures")
     sys.exit(1 if failures else 0)
 

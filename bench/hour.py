@@ -28,6 +28,8 @@ def build(data_dir: Path, n: int, path: Path) -> str:
     out = np.empty(n, dtype="<i2")
     filled = 0
     files = sorted(data_dir.glob("*.wav"))
+    if not files:
+        sys.exit(f"no .wav files in {data_dir}")
     while filled < n:
         for f in files:
             x = container.parse(f.read_bytes()).samples
