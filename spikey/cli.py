@@ -8,12 +8,23 @@ import sys
 from spikey import SpikeyError
 
 
+def _interrupts_end_the_process():
+    """Until the output is written there is nothing to clean up, and the compiled coding loop would
+    hold a Python-level KeyboardInterrupt back until it returns: let SIGINT end the process at once,
+    as SIGTERM does. write_atomic installs its own handlers for the write itself."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_one(argv, name, usage, work):
     if len(argv) != 2:
         print(f"usage: {name} {usage}", file=sys.stderr)
         sys.exit(2)
+    import os
     from spikey import fileio
     try:
+        if os.path.exists(argv[1]) and os.path.exists(argv[0]) and os.path.samefile(argv[0], argv[1]):
+            raise SpikeyError(f"{argv[1]}: output would overwrite the input")
         fileio.write_atomic(argv[1], work(fileio.read_input(argv[0])))
     except SpikeyError as e:
         print(f"{name}: error: {e}", file=sys.stderr)
@@ -27,11 +38,13 @@ def _run_one(argv, name, usage, work):
 
 
 def encode_main(argv=None):
+    _interrupts_end_the_process()
     from spikey import codec
     _run_one(sys.argv[1:] if argv is None else argv, "encode", "IN.wav OUT.brainwire", codec.encode)
 
 
 def decode_main(argv=None):
+    _interrupts_end_the_process()
     from spikey import codec
     _run_one(sys.argv[1:] if argv is None else argv, "decode", "IN.brainwire OUT.wav", codec.decode)
 

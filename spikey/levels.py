@@ -15,24 +15,29 @@ WIDTH_SCALE = 4096          # widths are stored as uint16 in units of 1/WIDTH_SC
 
 @dataclass(frozen=True)
 class LevelTable:
-    values: np.ndarray      # int64, increasing: the sample value of each level
+    values: np.ndarray      # int16, increasing: the sample value of each level
     edges: np.ndarray       # float64, len(values)+1: bin edges on the linearised axis
     centres: np.ndarray     # float64: bin centres, what the predictor sees
+    nearest: np.ndarray     # int32, by 16-bit value + 32768: the nearest level (ties to the lower)
+    exact: np.ndarray       # bool, by 16-bit value + 32768: the value is a level
 
     @staticmethod
     def from_widths(values, widths):
+        values = np.asarray(values, dtype=np.int16)
         edges = np.concatenate([[0.0], np.cumsum(np.asarray(widths, dtype=np.float64))])
         edges -= edges[len(values) // 2]
-        return LevelTable(np.asarray(values, dtype=np.int64), edges, 0.5 * (edges[:-1] + edges[1:]))
+        every = np.arange(-32768, 32768)
+        idx = np.clip(np.searchsorted(values, every), 1, len(values) - 1)
+        idx -= (every - values[idx - 1]) <= (values[idx] - every)
+        return LevelTable(values, edges, 0.5 * (edges[:-1] + edges[1:]), idx.astype(np.int32), values[idx] == every)
 
     def indices(self, samples):
-        """Level index of each sample (nearest level for off-table samples) and the off-table positions."""
-        x = samples.astype(np.int64)
-        idx = np.clip(np.searchsorted(self.values, x), 1, len(self.values) - 1)
-        below = self.values[idx - 1]
-        idx -= (x - below) <= (self.values[idx] - x)
-        off = np.flatnonzero(self.values[idx] != x)
-        return idx.astype(np.int32), off
+        """Level index of each sample (nearest level for off-table samples) and the off-table positions.
+
+        Two table lookups and no wide temporaries: an hour of samples must not cost gigabytes.
+        """
+        code = np.asarray(samples, dtype=np.int16).view(np.uint16) ^ np.uint16(0x8000)   # value + 32768
+        return self.nearest[code], np.flatnonzero(~self.exact[code])
 
 
 def load_adc_table(path) -> LevelTable:

@@ -13,7 +13,7 @@ ORDER = 16
 FORGET = 0.9999          # RLS forgetting factor: memory of ~10^4 samples (0.5 s)
 P_INIT = 0.01            # initial inverse-correlation diagonal
 P_TRACE_MAX = 1e6        # stop forgetting when the input carries no information (silence, rails)
-VAR_RATE = 0.02          # error-variance tracking rate
+VAR_RATE = 0.005         # error-variance tracking rate
 VAR_INIT = 100.0
 VAR_MIN = 1e-4
 
