@@ -49,8 +49,8 @@ def decode_main(argv=None):
     _run_one(sys.argv[1:] if argv is None else argv, "decode", "IN.brainwire OUT.wav", codec.decode)
 
 
-def _batch(inputs, outdir, suffix, work, jobs):
-    """Code many files in one process per core; each output is written atomically."""
+def _batch(inputs, outdir, suffix, work, jobs) -> int:
+    """Code many files in one process per core, each output written atomically; the exit status."""
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
     paths = []
@@ -63,7 +63,8 @@ def _batch(inputs, outdir, suffix, work, jobs):
     failed = [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)
-    return len(paths) - len(failed), len(failed)
+    print(f"{work}d {len(paths) - len(failed)} files, {len(failed)} failed")
+    return 1 if failed else 0
 
 
 def _code_one(src, dst, work):
@@ -84,17 +85,13 @@ def _app():
     def encode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
                jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
         """Encode WAV files (or folders of them) into OUT/NAME.brainwire."""
-        ok, bad = _batch(inputs, out, ".brainwire", "encode", jobs)
-        print(f"encoded {ok} files, {bad} failed")
-        raise typer.Exit(1 if bad else 0)
+        raise typer.Exit(_batch(inputs, out, ".brainwire", "encode", jobs))
 
     @app.command()
     def decode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
                jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
         """Decode .brainwire streams (or folders of them) into OUT/NAME.wav."""
-        ok, bad = _batch(inputs, out, ".wav", "decode", jobs)
-        print(f"decoded {ok} files, {bad} failed")
-        raise typer.Exit(1 if bad else 0)
+        raise typer.Exit(_batch(inputs, out, ".wav", "decode", jobs))
 
     @app.command()
     def test(streams: list[str]):
@@ -130,29 +127,8 @@ def _app():
     def topology(data: str, out: str = typer.Option("topology.json", "-o"),
                  regions: int = typer.Option(4, "--regions", help="behaviour clusters")):
         """Find which recordings behave alike (regions) and which were recorded together (pairs)."""
-        import json
-        from pathlib import Path
-        import numpy as np
-        from spikey.training import split, topology as topo
-        files = split.wav_files(data)
-        recordings = [split.read_samples(f) for f in files]
-        names = [f.name for f in files]
-        points = topo.standardise(np.array([topo.descriptor(x) for x in recordings]))
-        labels, centres = topo.kmeans(points, regions)
-        pairs = topo.simultaneous_pairs(names, recordings)
-        rs = [p["r"] for p in pairs]
-        print(f"{len(files)} recordings; regions (k-means on {', '.join(topo.FEATURES)}): "
-              f"sizes {np.bincount(labels, minlength=regions).tolist()}")
-        for j, c in enumerate(centres):
-            print(f"  region {j}: centre " + ", ".join(f"{n} {v:+.2f}" for n, v in zip(topo.FEATURES, c)))
-        if pairs:
-            print(f"{len(pairs)} simultaneous pairs (equal length, lag-0 correlation of differences): "
-                  f"median r {np.median(rs):.3f}, max {max(rs):.3f}; "
-                  f"{sum(p['aligned at lag 0'] for p in pairs)} peak at lag 0")
-        else:
-            print("no simultaneous pairs")
-        Path(out).write_text(json.dumps({"regions": dict(zip(names, labels.tolist())), "pairs": pairs}, indent=1))
-        print(f"topology written to {out}")
+        from spikey.training import topology as topo
+        topo.report(data, out, regions)
 
     return app
 

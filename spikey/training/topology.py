@@ -8,7 +8,9 @@ regions that the learned heads specialise in.
 Simultaneity: recordings of equal length are compared sample by sample; two leads recorded together
 share noise and spikes, so their first differences correlate at lag 0 far above chance (|r| > 10/sqrt(n)).
 """
+import json
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -77,3 +79,25 @@ def simultaneous_pairs(names, recordings, max_lag=3):
 def _unit(v):
     v = v - v.mean()
     return v / (np.linalg.norm(v) + 1e-12)
+
+
+def report(folder, out_path, k: int):
+    """`spikey topology`: regions and pairs of a folder's recordings, printed and saved as JSON."""
+    from spikey.training import split
+    files = split.wav_files(folder)
+    recordings = [split.read_samples(f) for f in files]
+    names = [f.name for f in files]
+    labels, centres = kmeans(standardise(np.array([descriptor(x) for x in recordings])), k)
+    pairs = simultaneous_pairs(names, recordings)
+    print(f"{len(files)} recordings; regions (k-means on {', '.join(FEATURES)}): "
+          f"sizes {np.bincount(labels, minlength=k).tolist()}")
+    for j, c in enumerate(centres):
+        print(f"  region {j}: centre (ranks) " + ", ".join(f"{n} {v:.2f}" for n, v in zip(FEATURES, c)))
+    if pairs:
+        rs = [p["r"] for p in pairs]
+        print(f"{len(pairs)} simultaneous pairs (equal length, lag-0 correlation of differences): median r "
+              f"{np.median(rs):.3f}, max {max(rs):.3f}; {sum(p['aligned at lag 0'] for p in pairs)} peak at lag 0")
+    else:
+        print("no simultaneous pairs")
+    Path(out_path).write_text(json.dumps({"regions": dict(zip(names, labels.tolist())), "pairs": pairs}, indent=1))
+    print(f"topology written to {out_path}")
