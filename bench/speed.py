@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["SPIKEY_KERNELS"] = "jit"     # stage timings compile loops around the codec's numba functions
 
-import numpy as np  # noqa: E402
 
 from spikey import codec, coder, jit, network as net, predictor as pred  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
@@ -131,7 +130,7 @@ def streaming(samples):
         enc.push(samples[i:i + block])
     enc.finish()
     rate = len(samples) / (time.perf_counter() - start)
-    print(f"\nstreaming encoder (zero algorithmic delay: a sample's bytes leave with its push)")
+    print("\nstreaming encoder (zero algorithmic delay: a sample's bytes leave with its push)")
     print(f"  one-sample push latency: median {statistics.median(single) * 1e6:.1f} us (Python call included)")
     print(f"  pushes of {block} samples: {rate / 1e6:.2f} M samples/s per core = {rate / RATE:.0f} channels "
           f"at {RATE} Hz in real time")

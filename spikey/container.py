@@ -11,7 +11,6 @@ import numpy as np
 
 from spikey import SpikeyError
 
-CANONICAL_HEADER_BYTES = 44
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 
