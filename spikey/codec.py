@@ -46,7 +46,7 @@ def _code_samples(samples: np.ndarray):
         coding, table, exceptions = stream.CODING_ADC, adc, [(int(p), int(samples[p])) for p in off]
     else:
         coding, table, exceptions = stream.CODING_IDENTITY, identity_table(), []
-        idx = samples.astype(np.int32) + 32768
+        idx, _ = table.indices(samples)
     head = _best_head(table, idx)
     payload = code_levels(table, idx, _head(head))
     if len(payload) + 4 * len(exceptions) >= 2 * n:
