@@ -24,10 +24,8 @@ def new_state(var_init, n_hidden):
     """One flat array holds a channel's whole state, so a stream can be paused, stored and resumed."""
     s = np.zeros(state_size(n_hidden))
     w, P, h, gain, var, errors, x, hidden = _views(s, n_hidden)
-    w0, P0, h0, gain0, var0 = pred.predictor_new(pred.ORDER, var_init)
-    w[:] = w0
-    P[:, :] = P0
-    var[:] = var0
+    pred.reset(w, P)
+    var[0] = var_init
     return s
 
 

@@ -19,10 +19,21 @@ VAR_MIN = 1e-4
 
 
 @njit(cache=True)
+def reset(w, P):
+    """The start of learning: predict the previous sample, know nothing yet. Also the way back from a
+    state that is no longer finite."""
+    w[:] = 0.0
+    w[0] = 1.0
+    P[:, :] = 0.0
+    for i in range(len(w)):
+        P[i, i] = P_INIT
+
+
+@njit(cache=True)
 def predictor_new(order, var_init):
     w = np.zeros(order)
-    w[0] = 1.0
-    P = np.eye(order) * P_INIT
+    P = np.zeros((order, order))
+    reset(w, P)
     h = np.zeros(order)      # recent linearised samples, newest first
     gain = np.zeros(order)
     var = np.array([var_init])
@@ -76,11 +87,7 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
         for j in range(n):
             P[i, j] = (P[i, j] - (gain[i] * gain[j]) * inv_den) * forget
     if not (math.isfinite(trace) and math.isfinite(wsum)):
-        w[:] = 0.0
-        w[0] = 1.0
-        P[:, :] = 0.0
-        for i in range(n):
-            P[i, i] = P_INIT
+        reset(w, P)
     for i in range(n - 1, 0, -1):
         h[i] = h[i - 1]
     h[0] = y
