@@ -24,6 +24,7 @@ from spikey import distribution as dist  # noqa: E402
 from spikey.jit import njit  # noqa: E402
 from spikey.streaming import StreamEncoder  # noqa: E402
 from spikey.training.split import read_samples  # noqa: E402
+from spikey import weights  # noqa: E402
 from spikey.weights import adc_table, heads  # noqa: E402
 
 RATE = 19531
@@ -84,7 +85,7 @@ def best_of(fn, *args, repeat=5):
 def stages(samples):
     table = adc_table()
     idx, _ = table.indices(samples)
-    head = tuple(p[0] for p in heads())
+    head = weights.head(0)
     args = (table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *head)
     no_head = tuple(p[0] for p in net.untrained_heads(1))
     t_pred = best_of(_predictor_only, idx, table.centres, pred.VAR_RATE)

@@ -8,14 +8,11 @@ from spikey import distribution as dist
 from spikey import predictor as pred
 from spikey.kernels import decode_levels, encode_levels
 from spikey.levels import LevelTable, identity_table
+from spikey import weights
 from spikey.weights import adc_table, heads, model_id
 
 MAX_EXCEPTION_SHARE = 0.01   # beyond this share of off-table samples, code on the identity table
 HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
-
-
-def _head(i):
-    return tuple(part[i] for part in heads())
 
 
 def code_levels(table: LevelTable, idx, head) -> bytes:
@@ -34,7 +31,7 @@ def _best_head(table, idx) -> int:
     if n_heads == 1:
         return 0
     trial = idx[:HEAD_TRIAL_SAMPLES]
-    return int(np.argmin([len(code_levels(table, trial, _head(i))) for i in range(n_heads)]))
+    return int(np.argmin([len(code_levels(table, trial, weights.head(i))) for i in range(n_heads)]))
 
 
 def _code_samples(samples: np.ndarray):
@@ -48,7 +45,7 @@ def _code_samples(samples: np.ndarray):
         coding, table, exceptions = stream.CODING_IDENTITY, identity_table(), []
         idx, _ = table.indices(samples)
     head = _best_head(table, idx)
-    payload = code_levels(table, idx, _head(head))
+    payload = code_levels(table, idx, weights.head(head))
     if len(payload) + 4 * len(exceptions) >= 2 * n:
         return stream.CODING_VERBATIM, 0, [], samples.astype("<i2").tobytes()
     return coding, head, exceptions, payload
@@ -75,8 +72,8 @@ def _decode_samples(s: stream.Stream) -> np.ndarray:
     if s.head >= len(heads()[0]):
         raise SpikeyError(f"stream asks for region head {s.head}; the weights have {len(heads()[0])}")
     if s.coding == stream.CODING_IDENTITY:
-        return decode_levels_of(identity_table(), s.payload, s.n_samples, _head(s.head))
-    samples = decode_levels_of(adc_table(), s.payload, s.n_samples, _head(s.head))
+        return decode_levels_of(identity_table(), s.payload, s.n_samples, weights.head(s.head))
+    samples = decode_levels_of(adc_table(), s.payload, s.n_samples, weights.head(s.head))
     for pos, value in s.exceptions:
         samples[pos] = value
     return samples

@@ -6,18 +6,17 @@ encoder writes for the same samples (CODING_ADC, no exceptions), so decode_level
 """
 import numpy as np
 
-from spikey import SpikeyError
+from spikey import SpikeyError, weights
 from spikey import distribution as dist
 from spikey import predictor as pred
 from spikey import rangecoder as rc
 from spikey.coder import encode_block, new_state, state_size
-from spikey.weights import adc_table, heads
 
 
 class StreamEncoder:
     def __init__(self, head: int = 0):
-        self.table = adc_table()
-        self.head = tuple(part[head] for part in heads())
+        self.table = weights.adc_table()
+        self.head = weights.head(head)
         self.state = new_state(pred.VAR_INIT, len(self.head[1]))
         self.coder = rc.encoder_new()
         self.out = np.zeros(64, dtype=np.uint8)

@@ -35,6 +35,11 @@ def heads():
     return _load(NETWORK_FILE, net.load_heads)
 
 
+def head(i: int):
+    """Head i's arrays (w1, b1, w2, b2), as the coder takes them."""
+    return tuple(part[i] for part in heads())
+
+
 @cache
 def model_id() -> bytes:
     return identify(adc_table(), heads())
