@@ -1,6 +1,6 @@
 """Speed: per-process start-up, ns/sample per stage, batch throughput, streaming latency.
 
-    python bench/speed.py [--runs 7] [--files 20] [--eval DIR]
+    python bench/speed.py [--runs 7] [--files 20] [--eval DIR] [--parts startup,stages,batch,streaming]
 
 Every figure is a median; whole processes are run interleaved so that load on the machine hits all
 of them alike, and they are compared as ratios. No thresholds: this prints, it does not judge.
@@ -42,7 +42,10 @@ def startup(src: Path, runs: int):
         bw, wav = f"{tmp}/x.brainwire", f"{tmp}/x.wav"
         jit_env = dict(os.environ, SPIKEY_KERNELS="jit")
         aot_env = dict(os.environ, SPIKEY_KERNELS="auto")
+        site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
+        lean_env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=f"{ROOT}:{site}")
         cases = {"python -c 'import numpy'": ([py, "-c", "import numpy"], None),
+                 "  the same, started as ./encode starts": ([py, "-S", "-c", "import numpy"], lean_env),
                  "./encode (kernels: auto)": ([ROOT / "encode", src, bw], aot_env),
                  "./decode (kernels: auto)": ([ROOT / "decode", bw, wav], aot_env),
                  "./encode (kernels: numba JIT, cached)": ([ROOT / "encode", src, bw], jit_env),
@@ -150,13 +153,19 @@ def main():
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--data", type=Path, default=ROOT / "samples")
     ap.add_argument("--eval", type=Path, default=None, help="also time ./eval.sh over this folder")
+    ap.add_argument("--parts", default="startup,stages,batch,streaming")
     args = ap.parse_args()
+    parts = args.parts.split(",")
     files = sorted(args.data.glob("*.wav"))
-    startup(files[0], args.runs)
     samples = read_samples(files[0])
-    stages(samples)
-    batch((files * args.files)[:args.files])
-    streaming(samples)
+    if "startup" in parts:
+        startup(files[0], args.runs)
+    if "stages" in parts:
+        stages(samples)
+    if "batch" in parts:
+        batch((files * args.files)[:args.files])
+    if "streaming" in parts:
+        streaming(samples)
     if args.eval:
         harness(args.eval)
 

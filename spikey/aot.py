@@ -3,7 +3,10 @@
 numba's pycc compiles the very functions the JIT runs (coder.encode_levels/decode_levels and all they
 call) into an extension module named after the source hash, for this machine's CPU. Run it after
 installing or changing the code; a stale build is never loaded, because its name no longer matches.
+It also writes the package's bytecode, which a per-file process would otherwise compile at every start
+where Python is told not to write it (PYTHONDONTWRITEBYTECODE).
 """
+import compileall
 import os
 import sys
 from pathlib import Path
@@ -14,10 +17,11 @@ from numba.pycc import CC  # noqa: E402
 
 from spikey import SOURCE_HASH, coder  # noqa: E402
 
-HEAD = "f8[:,:], f8[:], f8[:,:], f8[:]"
+# Contiguous arrays (::1): with any-layout ones, LLVM cannot vectorise the head and the RLS update.
+HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[::1]"
 SIGNATURES = {
-    "encode_levels": f"u1[:](i4[:], f8[:], f8[:], i8[:], f8, f8, {HEAD})",
-    "decode_levels": f"i4[:](u1[:], i8, f8[:], f8[:], i8[:], f8, f8, {HEAD})",
+    "encode_levels": f"u1[::1](i4[::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
+    "decode_levels": f"i4[::1](u1[::1], i8, f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
 }
 
 
@@ -30,6 +34,7 @@ def build(out_dir=Path(__file__).resolve().parent):
     for name, signature in SIGNATURES.items():
         cc.export(name, signature)(getattr(coder, name).py_func)
     cc.compile()
+    compileall.compile_dir(out_dir, quiet=1)
     return next(out_dir.glob(f"_kernels_{SOURCE_HASH}*"))
 
 

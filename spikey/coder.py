@@ -50,7 +50,7 @@ def _views(s, n_hidden):
     return w, P, h, gain, var, errors, x, s[a:a + n_hidden]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def online(w, h, var, centres):
     """The online predictor's mean, kept within a level of the table's ends, and sigma."""
     mu = pred.predict(w, h)
@@ -62,7 +62,7 @@ def online(w, h, var, centres):
     return mu, 1.0 / pred.scale(var)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2):
     """Online prediction, then the head's Gaussian: (online mean, final mean, final 1/sigma)."""
     mu, sigma = online(w, h, var, centres)

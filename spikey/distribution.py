@@ -49,7 +49,7 @@ def gaussian_cdf_table() -> np.ndarray:
     return np.maximum.accumulate(table)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def phi_fixed(z, table):
     """Gaussian CDF at z in units of 2^-30, monotone in z, by integer interpolation of the table."""
     if z <= -Z_MAX:
@@ -64,7 +64,7 @@ def phi_fixed(z, table):
     return table[i] + (((table[i + 1] - table[i]) * f) >> FRAC_BITS)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cumulative(k, n_levels, edges, mu, inv_sigma, table):
     """Cumulative frequency below level k; the total over all levels is n_levels + CDF_ONE."""
     if k <= 0:
@@ -74,7 +74,7 @@ def cumulative(k, n_levels, edges, mu, inv_sigma, table):
     return k + phi_fixed((edges[k] - mu) * inv_sigma, table)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def find_level(target, n_levels, edges, mu, inv_sigma, table):
     """The level k whose cumulative interval [cumulative(k), cumulative(k+1)) holds target.
 

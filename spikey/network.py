@@ -20,7 +20,7 @@ SIGMA_CAP = 64.0
 MIN_SCALE = 0.1          # the head may shrink sigma at most tenfold
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def inputs(x, h, errors, mu, sigma, rail_lo, rail_hi):
     inv = 1.0 / sigma
     for i in range(HISTORY):
@@ -32,7 +32,7 @@ def inputs(x, h, errors, mu, sigma, rail_lo, rail_hi):
     x[HISTORY + ERRORS + 2] = 1.0 if h[0] >= rail_hi else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def head(x, hidden, w1, b1, w2, b2):
     """Mean shift (sigmas) and sigma factor from inputs x; hidden is scratch of len(b1).
 
@@ -68,7 +68,7 @@ def untrained_heads(n_hidden=1):
             np.zeros((1, 2)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def push_error(errors, e):
     for i in range(len(errors) - 1, 0, -1):
         errors[i] = errors[i - 1]

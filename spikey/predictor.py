@@ -40,7 +40,7 @@ def predictor_new(order, var_init):
     return w, P, h, gain, var
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def predict(w, h):
     mu = 0.0
     for i in range(len(w)):
@@ -48,13 +48,13 @@ def predict(w, h):
     return mu
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def scale(var):
     """1/sigma of the predictive Gaussian."""
     return 1.0 / math.sqrt(max(var[0], VAR_MIN))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update(w, P, h, gain, var, var_rate, t, y, mu):
     """Learn from sample t, whose linearised value is y and prediction was mu.
 
@@ -71,8 +71,9 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
         trace += P[i, i]
         gain[i] = 0.0
     for j in range(n):          # gain = P h, P symmetric: row j of P is column j
+        hj = h[j]
         for i in range(n):
-            gain[i] += P[j, i] * h[j]
+            gain[i] += P[j, i] * hj
     den = FORGET
     for i in range(n):
         den += h[i] * gain[i]
@@ -84,8 +85,9 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
         w[i] += gain[i] * step
         wsum += w[i]
     for i in range(n):          # (g_i g_j) / den is symmetric in i, j, so P stays exactly symmetric
+        gi = gain[i]
         for j in range(n):
-            P[i, j] = (P[i, j] - (gain[i] * gain[j]) * inv_den) * forget
+            P[i, j] = (P[i, j] - (gi * gain[j]) * inv_den) * forget
     if not (math.isfinite(trace) and math.isfinite(wsum)):
         reset(w, P)
     for i in range(n - 1, 0, -1):

@@ -20,7 +20,7 @@ def encoder_new():
     return np.array([0, TOP - 1, 0, 1, 0], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _shift_low(st, out):
     low = st[0]
     if low < (0xFF << (RANGE_BITS - 8)) or low >= TOP:
@@ -38,7 +38,7 @@ def _shift_low(st, out):
     st[0] = (low & LOW_MASK) << 8
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def encode(st, out, cum, freq, total):
     r = st[1] // total
     st[0] += r * cum
@@ -66,7 +66,7 @@ def finish(st, out):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next_byte(st, buf):
     pos = st[2]
     st[2] = pos + 1
@@ -84,14 +84,14 @@ def decoder_new(buf):
     return st
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decode_target(st, total):
     r = st[1] // total
     v = st[0] // r
     return total - 1 if v >= total else v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decode_consume(st, buf, cum, freq, total):
     r = st[1] // total
     st[0] -= r * cum

@@ -1,0 +1,222 @@
+"""An LSTM variant of the head ("latent projector"), trained and measured; not wired into the codec.
+
+Same inputs and outputs as the fully connected head (network.py): 15 inputs per sample, 2 outputs
+(shift in sigmas, sigma factor - 1), so head.bits is the loss. The recurrent state could carry context
+longer than the head's 8 samples and 4 errors.
+
+The gates use hard sigmoid clip(0.2x + 0.5, 0, 1) and hard tanh clip(x, -1, 1), in training and in
+evaluation alike: a codec must compute the same bits on every machine, and sigmoid/tanh come from libm,
+whose last bits differ between machines; clip is min/max, exact in IEEE arithmetic.
+
+Training runs on windows of consecutive samples with a zero state and a burn-in without loss (the
+inputs never depend on the network, so windows are cut from precomputed examples). Evaluation runs the
+LSTM as the codec would: state carried from a file's first sample to its last, in float64 numpy, and
+scores the fully connected head and the online predictor alone by the same code, so the three figures
+compare directly.
+
+    python -m spikey.training.lstm [--hidden 16] [--steps 1500] [--window 64] [--burn-in 16]
+"""
+import argparse
+import time
+
+import numpy as np
+from scipy.special import ndtr
+from tinygrad import Context, Tensor, TinyJit, nn
+
+from spikey import network as net
+from spikey import weights
+from spikey.training import dataset, split
+from spikey.training.head import TINY, bits
+
+
+def _hard_sigmoid(x):
+    return (x * 0.2 + 0.5).clip(0, 1)
+
+
+def _np_hard_sigmoid(x):
+    return np.clip(x * 0.2 + 0.5, 0.0, 1.0)
+
+
+class LSTMHead:
+    """inputs -> LSTM(hidden) -> Linear -> (shift, factor - 1); gates in one matrix: input, forget, output, cell."""
+
+    def __init__(self, n_hidden: int):
+        self.h = n_hidden
+        bound = (net.N_INPUTS + n_hidden) ** -0.5
+        self.wx = Tensor.uniform(net.N_INPUTS, 4 * n_hidden, low=-bound, high=bound)
+        self.wh = Tensor.uniform(n_hidden, 4 * n_hidden, low=-bound, high=bound)
+        # Forget gate starts at 0.7 (bias 1): remembering is the point; the rest start at 0.5 / 0.
+        self.b = Tensor(np.r_[np.zeros(n_hidden), np.ones(n_hidden), np.zeros(2 * n_hidden)].astype(np.float32))
+        self.out = nn.Linear(n_hidden, 2)
+        self.out.weight.assign(self.out.weight * 0.01).realize()   # start as the online predictor alone
+        self.out.bias.assign(Tensor.zeros(2)).realize()
+
+    def params(self):
+        return [self.wx, self.wh, self.b, self.out.weight, self.out.bias]
+
+    def __call__(self, x: Tensor, burn_in: int) -> Tensor:
+        """x (N, L, inputs) from a zero state -> outputs (N * (L - burn_in), 2) for the positions after burn-in."""
+        n, length, _ = x.shape
+        H = self.h
+        xw = x.reshape(-1, net.N_INPUTS).matmul(self.wx).reshape(n, length, 4 * H) + self.b   # input part, all steps at once
+        h, c, kept = Tensor.zeros(n, H), Tensor.zeros(n, H), []
+        for t in range(length):
+            g = xw[:, t] + h.matmul(self.wh)
+            i, f, o = _hard_sigmoid(g[:, :H]), _hard_sigmoid(g[:, H:2 * H]), _hard_sigmoid(g[:, 2 * H:3 * H])
+            c = f * c + i * g[:, 3 * H:].clip(-1, 1)
+            h = o * c.clip(-1, 1)
+            if t >= burn_in:
+                kept.append(h)
+        return self.out(Tensor.stack(*kept, dim=1).reshape(-1, H))
+
+    def arrays(self):
+        """wx (in, 4H), wh (H, 4H), b (4H), wo (H, 2), bo (2) as float64 numpy."""
+        return tuple(a.numpy().astype(np.float64) for a in
+                     (self.wx, self.wh, self.b, self.out.weight.T, self.out.bias))
+
+
+# ---- data -----------------------------------------------------------------------------------------
+
+def windows(files, per_file: int, length: int, seed: int, table):
+    """per_file windows of length consecutive examples from each file: inputs (N, L, 15), bins (N, L, 2)."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for f in files:
+        x, y, _ = dataset.examples(split.read_samples(f), 0, seed, table)   # every position, in order
+        starts = rng.integers(0, len(x) - length + 1, per_file)
+        take = starts[:, None] + np.arange(length)
+        xs.append(x[take])
+        ys.append(y[take])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def whole_files(files, table):
+    """Every position of each file, truncated to the shortest file so they stack: (F, T, 15), (F, T, 2)."""
+    parts = [dataset.examples(split.read_samples(f), 0, 0, table)[:2] for f in files]
+    t = min(len(p[0]) for p in parts)
+    return (np.stack([p[0][:t] for p in parts]).astype(np.float64),
+            np.stack([p[1][:t] for p in parts]).astype(np.float64), [len(p[0]) for p in parts])
+
+
+# ---- stateful float64 evaluation (what the codec would compute) -----------------------------------
+
+def np_bits(out, bins):
+    """Sum of code lengths, head.bits's formula in float64 (out (..., 2): shift, factor - 1)."""
+    shift, factor = out[..., 0], np.maximum(1 + out[..., 1], net.MIN_SCALE)
+    lo, hi = (bins[..., 0] - shift) / factor, (bins[..., 1] - shift) / factor
+    p = np.where(lo > 0, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
+    return float(-np.log2(np.maximum(p, 0) + TINY).sum())
+
+
+def np_lstm_bits(arrays, x, bins, chunk=4096):
+    """Bits/sample of the LSTM run over whole files, state carried from sample 0; files are the batch."""
+    wx, wh, b, wo, bo = arrays
+    H = wh.shape[0]
+    h, c = np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))
+    total, c_max = 0.0, 0.0
+    for t0 in range(0, x.shape[1], chunk):
+        xw = x[:, t0:t0 + chunk] @ wx + b
+        hs = np.empty(xw.shape[:2] + (H,))
+        for t in range(xw.shape[1]):
+            g = xw[:, t] + h @ wh
+            c = _np_hard_sigmoid(g[:, H:2 * H]) * c + _np_hard_sigmoid(g[:, :H]) * np.clip(g[:, 3 * H:], -1, 1)
+            h = _np_hard_sigmoid(g[:, 2 * H:3 * H]) * np.clip(c, -1, 1)
+            hs[:, t] = h
+            c_max = max(c_max, np.abs(c).max())
+        total += np_bits(hs @ wo + bo, bins[:, t0:t0 + chunk])
+    return total / (x.shape[0] * x.shape[1]), float(c_max)
+
+
+def np_fc_bits(head, x, bins):
+    w1, b1, w2, b2 = head
+    return np_bits(np.maximum(x @ w1 + b1, 0) @ w2 + b2, bins) / (x.shape[0] * x.shape[1])
+
+
+# ---- training -------------------------------------------------------------------------------------
+
+def train(model, x, y, vx, vy, steps, batch, burn_in, lr, seed, log_every):
+    opt = nn.optim.Adam(model.params(), lr=lr)
+    rng = np.random.default_rng(seed)
+
+    @TinyJit
+    def step(xb: Tensor, yb: Tensor) -> Tensor:
+        opt.zero_grad()
+        loss = bits(model(xb, burn_in), yb[:, burn_in:].reshape(-1, 2))
+        loss.backward()
+        opt.step()
+        return loss.realize()
+
+    @TinyJit
+    def val_step(xb: Tensor, yb: Tensor) -> Tensor:
+        return bits(model(xb, burn_in), yb[:, burn_in:].reshape(-1, 2)).realize()
+
+    def validate():
+        n = len(vx) // batch * batch
+        return np.mean([val_step(Tensor(vx[i:i + batch]), Tensor(vy[i:i + batch])).item() for i in range(0, n, batch)])
+
+    start = time.time()
+    for it in range(1, steps + 1):
+        i = rng.integers(0, len(x), batch)
+        with Context(TRAINING=1):
+            loss = step(Tensor(x[i]), Tensor(y[i]))
+        if it % log_every == 0 or it == steps or it in (1, 3):
+            print(f"  step {it:5d}  train {loss.item():.4f}  validation (windows) {validate():.4f} bits/sample  "
+                  f"{time.time() - start:.0f} s", flush=True)
+    return model
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m spikey.training.lstm", description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--hidden", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--burn-in", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=256, help="windows per step")
+    ap.add_argument("--windows-per-file", type=int, default=128)
+    ap.add_argument("--train-files", type=int, default=0, help="use only the first N training recordings (0: all)")
+    ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--save", help="write the trained arrays to this .npz")
+    a = ap.parse_args(argv)
+
+    t0 = time.time()
+    table = weights.adc_table()
+    train_files, val_files = split.split(a.data)
+    train_files = train_files[:a.train_files] if a.train_files else train_files
+    val_files = val_files[::4]
+    x, y = windows(train_files, a.windows_per_file, a.window, a.seed, table)
+    vx, vy = windows(val_files, 32, a.window, a.seed + 1, table)
+    print(f"{len(train_files)} training recordings, {len(x)} windows of {a.window} (burn-in {a.burn_in}); "
+          f"{len(val_files)} validation recordings; examples {time.time() - t0:.0f} s", flush=True)
+
+    Tensor.manual_seed(a.seed)
+    model = LSTMHead(a.hidden)
+    t1 = time.time()
+    train(model, x, y, vx, vy, a.steps, a.batch, a.burn_in, a.lr, a.seed, a.log_every)
+    train_s = time.time() - t1
+    arrays = model.arrays()
+    if a.save:
+        np.savez(a.save, **dict(zip(("wx", "wh", "b", "wo", "bo"), arrays)))
+
+    t2 = time.time()
+    ex, eb, lengths = whole_files(val_files, table)
+    fc = weights.head(0)
+    online = np_bits(np.zeros(eb.shape[:2] + (2,)), eb) / eb.shape[0] / eb.shape[1]
+    lstm, c_max = np_lstm_bits(arrays, ex, eb)
+    H = a.hidden
+    n_params = sum(v.size for v in arrays)
+    macs = 4 * H * (net.N_INPUTS + H) + 2 * H
+    print(f"stateful float64 evaluation: {len(val_files)} validation recordings, all truncated to {ex.shape[1]} samples "
+          f"(longest {max(lengths)}); {time.time() - t2:.0f} s")
+    print(f"  online predictor alone   {online:.5f} bits/sample")
+    print(f"  FC head (weights/)       {np_fc_bits(fc, ex, eb):.5f} bits/sample  "
+          f"({sum(v.size for v in fc)} parameters, {fc[0].size + fc[2].size} multiply-adds/sample)")
+    print(f"  LSTM H={H:<3d}              {lstm:.5f} bits/sample  ({n_params} parameters, {macs} multiply-adds/sample; "
+          f"max |cell| {c_max:.1f})")
+    print(f"training {train_s:.0f} s; total {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
