@@ -71,7 +71,7 @@ def _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2):
     return mu, mu + shift * sigma, 1.0 / (sigma * factor)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, out):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on."""
     n_levels = len(centres)
@@ -99,22 +99,29 @@ def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, w2, b2
     return out[1:n].copy()
 
 
-@njit(cache=True)
-def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
+@njit(cache=True, _nrt=False)
+def decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, idx):
+    """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    s = new_state(var_init, len(b1))
     w, P, h, gain, var, errors, x, hidden = _views(s, len(b1))
-    st = rc.decoder_new(buf)
-    idx = np.empty(n_samples, dtype=np.int32)
-    for t in range(n_samples):
+    t0 = np.int64(s[0])
+    for i in range(len(idx)):
         mu, mean, inv_sigma = _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2)
         target = rc.decode_target(st, total)
         k = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
         lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
-        rc.decode_consume(st, buf, lo, hi - lo, total)
+        rc.decode_consume(st, buf, lo, hi - lo)
         net.push_error(errors, centres[k] - mu)
-        pred.update(w, P, h, gain, var, var_rate, t, centres[k], mu)
-        idx[t] = k
+        pred.update(w, P, h, gain, var, var_rate, t0 + i, centres[k], mu)
+        idx[i] = k
+    s[0] = t0 + len(idx)
+
+
+@njit(cache=True)
+def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
+    s = new_state(var_init, len(b1))
+    idx = np.empty(n_samples, dtype=np.int32)
+    decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, rc.decoder_new(buf), idx)
     return idx

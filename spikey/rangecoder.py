@@ -2,8 +2,8 @@
 
 The wide range lets a symbol's frequencies use a total of 2^30 + n_levels with negligible rounding
 loss. All state is int64 and every value stays below 2^57, so the arithmetic is exact everywhere.
-State layout: [low, range, cache, cache_size, out_pos] for the encoder, [code, range, in_pos] for the
-decoder.
+State layout: [low, range, cache, cache_size, out_pos] for the encoder, [code, range, in_pos, range /
+total of the symbol being decoded] for the decoder.
 """
 import numpy as np
 from spikey.jit import njit
@@ -78,7 +78,7 @@ def _next_byte(st, buf):
 @njit(cache=True)
 def decoder_new(buf):
     """buf is the encoder output without its first byte (always 0)."""
-    st = np.array([0, TOP - 1, 0], dtype=np.int64)
+    st = np.array([0, TOP - 1, 0, 0], dtype=np.int64)
     for _ in range(CODE_BYTES):
         st[0] = (st[0] << 8) | _next_byte(st, buf)
     return st
@@ -87,13 +87,15 @@ def decoder_new(buf):
 @njit(cache=True, inline="always")
 def decode_target(st, total):
     r = st[1] // total
+    st[3] = r            # kept for decode_consume: one 64-bit division fewer per symbol
     v = st[0] // r
     return total - 1 if v >= total else v
 
 
 @njit(cache=True, inline="always")
-def decode_consume(st, buf, cum, freq, total):
-    r = st[1] // total
+def decode_consume(st, buf, cum, freq):
+    """Remove the symbol [cum, cum + freq) that decode_target's target fell in."""
+    r = st[3]
     st[0] -= r * cum
     st[1] = r * freq
     while st[1] < BOTTOM:

@@ -18,7 +18,7 @@ def roundtrip(symbols, cum):
         target = rc.decode_target(st, total)
         s = int(np.searchsorted(cum, target, side="right") - 1)
         back.append(s)
-        rc.decode_consume(st, buf, cum[s], cum[s + 1] - cum[s], total)
+        rc.decode_consume(st, buf, cum[s], cum[s + 1] - cum[s])
     return back, buf
 
 
