@@ -1,7 +1,6 @@
 """Spikey: lossless compression of raw neural electrode recordings."""
 import hashlib
 import os
-from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -12,15 +11,17 @@ class SpikeyError(Exception):
 
 def _source_hash() -> str:
     h = hashlib.sha1()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.read_bytes())
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(n for n in os.listdir(here) if n.endswith(".py")):
+        with open(os.path.join(here, name), "rb") as f:
+            h.update(f.read())
     return h.hexdigest()[:12]
 
 
 # Compiled kernels, cached by numba or built ahead of time, are keyed by a hash of every source file:
 # numba invalidates a cached function only when its own file changes, not when a function it calls
 # does, so without the key an upgrade could run stale code. The user's cache folder also works for
-# read-only installs.
+# read-only installs. (os.path rather than pathlib: this runs in every per-file process.)
 SOURCE_HASH = _source_hash()
-os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                                             / "spikey" / f"numba-{SOURCE_HASH}"))
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
+                                                      "spikey", f"numba-{SOURCE_HASH}"))

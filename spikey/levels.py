@@ -10,6 +10,8 @@ from functools import cache
 
 import numpy as np
 
+from spikey import npz
+
 WIDTH_SCALE = 4096          # widths are stored as uint16 in units of 1/WIDTH_SCALE of a nominal code
 
 
@@ -41,8 +43,8 @@ class LevelTable:
 
 
 def load_adc_table(path) -> LevelTable:
-    with np.load(path) as z:
-        return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
+    z = npz.read(path)
+    return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
 
 
 @cache

@@ -10,6 +10,8 @@ Inference uses only multiply, add, max and min in float64 in a fixed order (ReLU
 so its outputs are the same bits on every machine and with the JIT on or off.
 """
 import numpy as np
+
+from spikey import npz
 from spikey.jit import njit
 
 HISTORY = 8
@@ -55,8 +57,8 @@ def head(x, hidden, w1, b1, w2, b2):
 
 def load_heads(path):
     """Region heads from weights/network.npz as float64 arrays: w1 (R, in, H), b1 (R, H), w2 (R, H, 2), b2 (R, 2)."""
-    with np.load(path) as z:
-        heads = tuple(np.ascontiguousarray(z[k], dtype=np.float64) for k in ("w1", "b1", "w2", "b2"))
+    z = npz.read(path)
+    heads = tuple(np.ascontiguousarray(z[k], dtype=np.float64) for k in ("w1", "b1", "w2", "b2"))
     if heads[0].shape[1] != N_INPUTS:
         raise ValueError(f"{path}: network expects {heads[0].shape[1]} inputs, this code computes {N_INPUTS}")
     return heads

@@ -2,7 +2,6 @@
 import hashlib
 import os
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -12,13 +11,14 @@ from spikey import network as net
 from spikey import predictor as pred
 from spikey.levels import LevelTable, load_adc_table
 
-WEIGHTS_DIR = Path(os.environ.get("SPIKEY_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+WEIGHTS_DIR = os.environ.get("SPIKEY_WEIGHTS", os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
+                                                           "weights"))
 ADC_FILE = "adc.npz"
 NETWORK_FILE = "network.npz"
 
 
 def _load(name, loader):
-    path = WEIGHTS_DIR / name
+    path = os.path.join(WEIGHTS_DIR, name)
     try:
         return loader(path)
     except (OSError, ValueError, KeyError) as e:
