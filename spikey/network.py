@@ -11,7 +11,7 @@ so its outputs are the same bits on every machine and with the JIT on or off.
 """
 import numpy as np
 
-from spikey import npz
+from spikey import dense, npz
 from spikey.jit import njit
 
 HISTORY = 8
@@ -36,16 +36,8 @@ def inputs(x, h, errors, mu, sigma, rail_lo, rail_hi):
 
 @njit(cache=True, inline="always")
 def head(x, hidden, w1, b1, w2, b2):
-    """Mean shift (sigmas) and sigma factor from inputs x; hidden is scratch of len(b1).
-
-    The hidden layer is accumulated input by input across all units at once (vectorisable), which
-    adds each unit's terms in the same order as the plain dot product.
-    """
-    for j in range(len(b1)):
-        hidden[j] = b1[j]
-    for i in range(len(x)):
-        for j in range(len(b1)):
-            hidden[j] += x[i] * w1[i, j]
+    """Mean shift (sigmas) and sigma factor from inputs x; hidden is scratch of len(b1)."""
+    dense.vecmat(hidden, b1, x, w1)
     shift = b2[0]
     factor = b2[1]
     for j in range(len(b1)):

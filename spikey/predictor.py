@@ -7,6 +7,8 @@ the JIT on or off. The state is plain arrays so that numba can keep it in regist
 import math
 
 import numpy as np
+
+from spikey import dense
 from spikey.jit import njit
 
 ORDER = 16
@@ -70,10 +72,7 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
     for i in range(n):
         trace += P[i, i]
         gain[i] = 0.0
-    for j in range(n):          # gain = P h, P symmetric: row j of P is column j
-        hj = h[j]
-        for i in range(n):
-            gain[i] += P[j, i] * hj
+    dense.vecmat(gain, gain, h, P)      # gain = P h = h P: P is symmetric
     den = FORGET
     for i in range(n):
         den += h[i] * gain[i]

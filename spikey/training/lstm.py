@@ -108,8 +108,9 @@ def np_bits(out, bins):
     return float(-np.log2(np.maximum(p, 0) + TINY).sum())
 
 
-def np_lstm_bits(arrays, x, bins, chunk=4096):
-    """Bits/sample of the LSTM run over whole files, state carried from sample 0; files are the batch."""
+def np_lstm_bits(arrays, x, bins, burn_in=0, chunk=4096):
+    """Bits/sample of the LSTM run over each row of x from a zero state, state carried to the end, rows as
+    the batch; the first burn_in positions are run but not scored. Also the largest |cell| reached."""
     wx, wh, b, wo, bo = arrays
     H = wh.shape[0]
     h, c = np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))
@@ -123,8 +124,9 @@ def np_lstm_bits(arrays, x, bins, chunk=4096):
             h = _np_hard_sigmoid(g[:, 2 * H:3 * H]) * np.clip(c, -1, 1)
             hs[:, t] = h
             c_max = max(c_max, np.abs(c).max())
-        total += np_bits(hs @ wo + bo, bins[:, t0:t0 + chunk])
-    return total / (x.shape[0] * x.shape[1]), float(c_max)
+        skip = max(burn_in - t0, 0)
+        total += np_bits(hs[:, skip:] @ wo + bo, bins[:, t0 + skip:t0 + chunk])
+    return total / (x.shape[0] * (x.shape[1] - burn_in)), float(c_max)
 
 
 def np_fc_bits(head, x, bins):
@@ -151,8 +153,7 @@ def train(model, x, y, vx, vy, steps, batch, burn_in, lr, seed, log_every):
         return bits(model(xb, burn_in), yb[:, burn_in:].reshape(-1, 2)).realize()
 
     def validate():
-        n = len(vx) // batch * batch
-        return np.mean([val_step(Tensor(vx[i:i + batch]), Tensor(vy[i:i + batch])).item() for i in range(0, n, batch)])
+        return np.mean([val_step(Tensor(vx[i:i + batch]), Tensor(vy[i:i + batch])).item() for i in range(0, len(vx), batch)])
 
     start = time.time()
     for it in range(1, steps + 1):
@@ -188,9 +189,13 @@ def main(argv=None):
     val_files = val_files[::4]
     x, y = windows(train_files, a.windows_per_file, a.window, a.seed, table)
     vx, vy = windows(val_files, 32, a.window, a.seed + 1, table)
+    vx, vy = vx[:len(vx) // a.batch * a.batch], vy[:len(vx) // a.batch * a.batch]   # whole batches for the JIT
     print(f"{len(train_files)} training recordings, {len(x)} windows of {a.window} (burn-in {a.burn_in}); "
           f"{len(val_files)} validation recordings; examples {time.time() - t0:.0f} s", flush=True)
 
+    vb = vy[:, a.burn_in:]
+    print(f"  same validation windows after burn-in: online alone {np_bits(np.zeros(vb.shape[:2] + (2,)), vb) / vb[..., 0].size:.4f}, "
+          f"FC head {np_fc_bits(weights.head(0), vx[:, a.burn_in:].astype(np.float64), vb):.4f} bits/sample", flush=True)
     Tensor.manual_seed(a.seed)
     model = LSTMHead(a.hidden)
     t1 = time.time()
@@ -200,6 +205,7 @@ def main(argv=None):
     if a.save:
         np.savez(a.save, **dict(zip(("wx", "wh", "b", "wo", "bo"), arrays)))
 
+    print(f"  numpy evaluator on the same validation windows: {np_lstm_bits(arrays, vx.astype(np.float64), vy.astype(np.float64), a.burn_in)[0]:.4f} bits/sample")
     t2 = time.time()
     ex, eb, lengths = whole_files(val_files, table)
     fc = weights.head(0)
