@@ -109,9 +109,7 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, id
     for i in range(len(idx)):
         mu, mean, inv_sigma = _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2)
         target = rc.decode_target(st, total)
-        k = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
-        lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
+        k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
         rc.decode_consume(st, buf, lo, hi - lo)
         net.push_error(errors, centres[k] - mu)
         pred.update(w, P, h, gain, var, var_rate, t0 + i, centres[k], mu)

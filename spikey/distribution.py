@@ -76,31 +76,42 @@ def cumulative(k, n_levels, edges, mu, inv_sigma, table):
 
 @njit(cache=True, inline="always")
 def find_level(target, n_levels, edges, mu, inv_sigma, table):
-    """The level k whose cumulative interval [cumulative(k), cumulative(k+1)) holds target.
+    """(k, cumulative(k), cumulative(k + 1)) for the level k whose interval holds target.
 
     Gallops out from the level under the mean, where the target almost always is, then bisects: a few
     evaluations instead of log2(n_levels). The answer is unique, so the search order cannot change it.
+    The bounds' cumulative frequencies are kept as the search goes: the range decoder needs them next.
     """
     g = mu - edges[0]                  # bins are about one unit wide: a guess, not a rule
     k = 0 if not g > 0 else (n_levels - 1 if g >= n_levels - 1 else np.int64(g))
     step = 1
-    if cumulative(k, n_levels, edges, mu, inv_sigma, table) <= target:
-        lo, hi = k, min(k + 1, n_levels)
-        while hi < n_levels and cumulative(hi, n_levels, edges, mu, inv_sigma, table) <= target:
-            lo, hi = hi, min(hi + step, n_levels)
+    c = cumulative(k, n_levels, edges, mu, inv_sigma, table)
+    if c <= target:
+        lo, c_lo = k, c
+        hi = min(k + 1, n_levels)
+        c_hi = cumulative(hi, n_levels, edges, mu, inv_sigma, table)
+        while hi < n_levels and c_hi <= target:
+            lo, c_lo = hi, c_hi
+            hi = min(hi + step, n_levels)
+            c_hi = cumulative(hi, n_levels, edges, mu, inv_sigma, table)
             step *= 2
     else:
-        lo, hi = max(k - 1, 0), k
-        while lo > 0 and cumulative(lo, n_levels, edges, mu, inv_sigma, table) > target:
-            lo, hi = max(lo - step, 0), lo
+        hi, c_hi = k, c
+        lo = max(k - 1, 0)
+        c_lo = cumulative(lo, n_levels, edges, mu, inv_sigma, table)
+        while lo > 0 and c_lo > target:
+            hi, c_hi = lo, c_lo
+            lo = max(lo - step, 0)
+            c_lo = cumulative(lo, n_levels, edges, mu, inv_sigma, table)
             step *= 2
     while hi - lo > 1:
         mid = (lo + hi) >> 1
-        if cumulative(mid, n_levels, edges, mu, inv_sigma, table) <= target:
-            lo = mid
+        c_mid = cumulative(mid, n_levels, edges, mu, inv_sigma, table)
+        if c_mid <= target:
+            lo, c_lo = mid, c_mid
         else:
-            hi = mid
-    return lo
+            hi, c_hi = mid, c_mid
+    return lo, c_lo, c_hi
 
 
 GAUSSIAN_CDF = gaussian_cdf_table()

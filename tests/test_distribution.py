@@ -30,6 +30,7 @@ def test_cumulative_is_strictly_increasing_and_inverted_by_find_level():
         cum = [dist.cumulative(k, n, table.edges, mu, inv, dist.GAUSSIAN_CDF) for k in range(n + 1)]
         assert cum[0] == 0 and cum[-1] == n + dist.CDF_ONE
         assert all(b > a for a, b in zip(cum, cum[1:]))
-        for target in rng.integers(0, cum[-1], 50):
-            k = dist.find_level(target, n, table.edges, mu, inv, dist.GAUSSIAN_CDF)
-            assert cum[k] <= target < cum[k + 1]
+        ends = [0, 1, cum[1] - 1, cum[1], cum[-2] - 1, cum[-2], cum[-1] - 1]
+        for target in [*rng.integers(0, cum[-1], 50), *ends]:
+            k, lo, hi = dist.find_level(target, n, table.edges, mu, inv, dist.GAUSSIAN_CDF)
+            assert cum[k] <= target < cum[k + 1] and (lo, hi) == (cum[k], cum[k + 1])
