@@ -42,7 +42,10 @@ def gaussian_cdf_table() -> np.ndarray:
     series = x.copy()
     for n in range(1, 220):
         term = term * (2.0 * x * x) / (2 * n + 1)
-        series = series + term
+        grown = series + term
+        if np.array_equal(grown, series):   # past the peak terms only shrink: no later term can count
+            break
+        series = grown
     erf = 1.1283791670955126 * _exp_nonpositive(-x * x) * series
     phi = np.where(z < 0, 0.5 - 0.5 * erf, 0.5 + 0.5 * erf)
     table = np.floor(np.clip(phi, 0.0, 1.0) * CDF_ONE + 0.5).astype(np.int64)

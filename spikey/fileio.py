@@ -5,7 +5,6 @@ import contextlib
 import os
 import signal
 import stat
-import threading
 
 from spikey import SpikeyError
 
@@ -30,15 +29,16 @@ def _terminate(signum, frame):
 def _signals_raise():
     """SIGINT and SIGTERM raise KeyboardInterrupt while writing, so the temporary file is removed.
 
-    Only the main thread may set handlers; a signal the process ignores (a background job) stays ignored.
+    Only the main thread may set handlers (elsewhere signal.signal refuses with ValueError, and the
+    write goes on without them); a signal the process ignores (a background job) stays ignored.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     old = {s: signal.getsignal(s) for s in _SIGNALS}
-    for s, handler in old.items():
-        if handler != signal.SIG_IGN:
-            signal.signal(s, _terminate)
+    try:
+        for s, handler in old.items():
+            if handler != signal.SIG_IGN:
+                signal.signal(s, _terminate)
+    except ValueError:
+        old = {}
     try:
         yield
     finally:
