@@ -37,16 +37,31 @@ def _run_one(argv, name, usage, work):
         sys.exit(130)
 
 
+def _end_the_process():
+    """Exit at once, skipping the interpreter's teardown (numpy's alone is ~19 ms of a ~200 ms
+    process): the output is written, closed and renamed by now, and only the standard streams remain."""
+    import os
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def encode_main(argv=None):
+    """./encode; given argv (tests), it returns instead of ending the process."""
     _interrupts_end_the_process()
     from spikey import codec
     _run_one(sys.argv[1:] if argv is None else argv, "encode", "IN.wav OUT.brainwire", codec.encode)
+    if argv is None:
+        _end_the_process()
 
 
 def decode_main(argv=None):
+    """./decode; given argv (tests), it returns instead of ending the process."""
     _interrupts_end_the_process()
     from spikey import codec
     _run_one(sys.argv[1:] if argv is None else argv, "decode", "IN.brainwire OUT.wav", codec.decode)
+    if argv is None:
+        _end_the_process()
 
 
 def _batch(inputs, outdir, suffix, work, jobs) -> int:

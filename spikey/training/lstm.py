@@ -91,26 +91,32 @@ def windows(files, per_file: int, length: int, seed: int, table):
 
 
 def whole_files(files, table):
-    """Every position of each file, truncated to the shortest file so they stack: (F, T, 15), (F, T, 2)."""
+    """Every position of each file, padded to the longest so they stack: (F, T, 15), (F, T, 2), mask (F, T).
+
+    A row's state never mixes with another's and padding only follows a file's end, so it changes nothing."""
     parts = [dataset.examples(split.read_samples(f), 0, 0, table)[:2] for f in files]
-    t = min(len(p[0]) for p in parts)
-    return (np.stack([p[0][:t] for p in parts]).astype(np.float64),
-            np.stack([p[1][:t] for p in parts]).astype(np.float64), [len(p[0]) for p in parts])
+    t = max(len(p[0]) for p in parts)
+    x, bins, mask = np.zeros((len(parts), t, net.N_INPUTS)), np.zeros((len(parts), t, 2)), np.zeros((len(parts), t), bool)
+    bins[..., 0], bins[..., 1] = -1, 1
+    for r, (xi, bi) in enumerate(parts):
+        x[r, :len(xi)], bins[r, :len(bi)], mask[r, :len(xi)] = xi, bi, True
+    return x, bins, mask
 
 
 # ---- stateful float64 evaluation (what the codec would compute) -----------------------------------
 
-def np_bits(out, bins):
-    """Sum of code lengths, head.bits's formula in float64 (out (..., 2): shift, factor - 1)."""
+def np_bits(out, bins, mask=None):
+    """Sum of code lengths (where mask), head.bits's formula in float64 (out (..., 2): shift, factor - 1)."""
     shift, factor = out[..., 0], np.maximum(1 + out[..., 1], net.MIN_SCALE)
     lo, hi = (bins[..., 0] - shift) / factor, (bins[..., 1] - shift) / factor
     p = np.where(lo > 0, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
-    return float(-np.log2(np.maximum(p, 0) + TINY).sum())
+    lengths = -np.log2(np.maximum(p, 0) + TINY)
+    return float((lengths if mask is None else lengths[mask]).sum())
 
 
-def np_lstm_bits(arrays, x, bins, burn_in=0, chunk=4096):
+def np_lstm_bits(arrays, x, bins, mask, burn_in=0, chunk=4096):
     """Bits/sample of the LSTM run over each row of x from a zero state, state carried to the end, rows as
-    the batch; the first burn_in positions are run but not scored. Also the largest |cell| reached."""
+    the batch; scored where mask, except the first burn_in positions. Also the largest |cell| reached."""
     wx, wh, b, wo, bo = arrays
     H = wh.shape[0]
     h, c = np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))
@@ -123,15 +129,15 @@ def np_lstm_bits(arrays, x, bins, burn_in=0, chunk=4096):
             c = _np_hard_sigmoid(g[:, H:2 * H]) * c + _np_hard_sigmoid(g[:, :H]) * np.clip(g[:, 3 * H:], -1, 1)
             h = _np_hard_sigmoid(g[:, 2 * H:3 * H]) * np.clip(c, -1, 1)
             hs[:, t] = h
-            c_max = max(c_max, np.abs(c).max())
+            c_max = max(c_max, np.abs(c[mask[:, t0 + t]]).max())
         skip = max(burn_in - t0, 0)
-        total += np_bits(hs[:, skip:] @ wo + bo, bins[:, t0 + skip:t0 + chunk])
-    return total / (x.shape[0] * (x.shape[1] - burn_in)), float(c_max)
+        total += np_bits(hs[:, skip:] @ wo + bo, bins[:, t0 + skip:t0 + chunk], mask[:, t0 + skip:t0 + chunk])
+    return total / mask[:, burn_in:].sum(), float(c_max)
 
 
-def np_fc_bits(head, x, bins):
+def np_fc_bits(head, x, bins, mask):
     w1, b1, w2, b2 = head
-    return np_bits(np.maximum(x @ w1 + b1, 0) @ w2 + b2, bins) / (x.shape[0] * x.shape[1])
+    return np_bits(np.maximum(x @ w1 + b1, 0) @ w2 + b2, bins, mask) / mask.sum()
 
 
 # ---- training -------------------------------------------------------------------------------------
@@ -193,9 +199,9 @@ def main(argv=None):
     print(f"{len(train_files)} training recordings, {len(x)} windows of {a.window} (burn-in {a.burn_in}); "
           f"{len(val_files)} validation recordings; examples {time.time() - t0:.0f} s", flush=True)
 
-    vb = vy[:, a.burn_in:]
+    vb, vm = vy[:, a.burn_in:], np.ones(vy.shape[:2], bool)
     print(f"  same validation windows after burn-in: online alone {np_bits(np.zeros(vb.shape[:2] + (2,)), vb) / vb[..., 0].size:.4f}, "
-          f"FC head {np_fc_bits(weights.head(0), vx[:, a.burn_in:].astype(np.float64), vb):.4f} bits/sample", flush=True)
+          f"FC head {np_fc_bits(weights.head(0), vx[:, a.burn_in:].astype(np.float64), vb, vm[:, a.burn_in:]):.4f} bits/sample", flush=True)
     Tensor.manual_seed(a.seed)
     model = LSTMHead(a.hidden)
     t1 = time.time()
@@ -205,22 +211,21 @@ def main(argv=None):
     if a.save:
         np.savez(a.save, **dict(zip(("wx", "wh", "b", "wo", "bo"), arrays)))
 
-    print(f"  numpy evaluator on the same validation windows: {np_lstm_bits(arrays, vx.astype(np.float64), vy.astype(np.float64), a.burn_in)[0]:.4f} bits/sample")
+    print(f"  numpy evaluator on the same validation windows: "
+          f"{np_lstm_bits(arrays, vx.astype(np.float64), vy.astype(np.float64), vm, a.burn_in)[0]:.4f} bits/sample")
     t2 = time.time()
-    ex, eb, lengths = whole_files(val_files, table)
+    ex, eb, mask = whole_files(val_files, table)
+    online = np_bits(np.zeros(eb.shape[:2] + (2,)), eb, mask) / mask.sum()
     fc = weights.head(0)
-    online = np_bits(np.zeros(eb.shape[:2] + (2,)), eb) / eb.shape[0] / eb.shape[1]
-    lstm, c_max = np_lstm_bits(arrays, ex, eb)
+    lstm, c_max = np_lstm_bits(arrays, ex, eb, mask)
     H = a.hidden
-    n_params = sum(v.size for v in arrays)
-    macs = 4 * H * (net.N_INPUTS + H) + 2 * H
-    print(f"stateful float64 evaluation: {len(val_files)} validation recordings, all truncated to {ex.shape[1]} samples "
-          f"(longest {max(lengths)}); {time.time() - t2:.0f} s")
+    print(f"stateful float64 evaluation, whole files: {len(val_files)} validation recordings, {mask.sum()} samples; "
+          f"{time.time() - t2:.0f} s")
     print(f"  online predictor alone   {online:.5f} bits/sample")
-    print(f"  FC head (weights/)       {np_fc_bits(fc, ex, eb):.5f} bits/sample  "
+    print(f"  FC head (weights/)       {np_fc_bits(fc, ex, eb, mask):.5f} bits/sample  "
           f"({sum(v.size for v in fc)} parameters, {fc[0].size + fc[2].size} multiply-adds/sample)")
-    print(f"  LSTM H={H:<3d}              {lstm:.5f} bits/sample  ({n_params} parameters, {macs} multiply-adds/sample; "
-          f"max |cell| {c_max:.1f})")
+    print(f"  LSTM H={H:<3d}              {lstm:.5f} bits/sample  ({sum(v.size for v in arrays)} parameters, "
+          f"{4 * H * (net.N_INPUTS + H) + 2 * H} multiply-adds/sample; max |cell| {c_max:.1f})")
     print(f"training {train_s:.0f} s; total {time.time() - t0:.0f} s", flush=True)
 
 
