@@ -25,7 +25,7 @@ from spikey.jit import njit  # noqa: E402
 from spikey.streaming import StreamEncoder  # noqa: E402
 from spikey.training.split import read_samples  # noqa: E402
 from spikey import weights  # noqa: E402
-from spikey.weights import adc_table, heads  # noqa: E402
+from spikey.weights import adc_table  # noqa: E402
 
 RATE = 19531
 
@@ -65,8 +65,8 @@ def startup(src: Path, runs: int):
 
 @njit(cache=True)
 def _predictor_only(idx, centres, var_rate):
-    s = coder.new_state(pred.VAR_INIT, 1)
-    w, P, h, gain, var, errors, x, hidden = coder._views(s, 1)
+    s = coder.new_state(pred.VAR_INIT, 1, 0)
+    w, P, h, gain, var, errors, x, z, rec = coder._views(s, 1, 0)
     acc = 0.0
     for t in range(len(idx)):
         mu, sigma = coder.online(w, h, var, centres)
@@ -138,7 +138,7 @@ def streaming(samples):
     print(f"  one-sample push latency: median {statistics.median(single) * 1e6:.1f} us (Python call included)")
     print(f"  pushes of {block} samples: {rate / 1e6:.2f} M samples/s per core = {rate / RATE:.0f} channels "
           f"at {RATE} Hz in real time")
-    print(f"  state per channel: {StreamEncoder.state_bytes(len(heads()[1][0]))} bytes")
+    print(f"  state per channel: {enc.state_bytes()} bytes")
 
 
 def harness(folder):

@@ -13,24 +13,24 @@ from spikey import rangecoder as rc
 
 
 @njit(cache=True)
-def state_size(n_hidden):
-    """Float64 words of one channel's coder state: sample count, predictor, head scratch."""
+def state_size(n_scratch, n_rec):
+    """Float64 words of one channel's coder state: sample count, predictor, head scratch and memory."""
     n = pred.ORDER
-    return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_hidden
+    return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec
 
 
 @njit(cache=True)
-def new_state(var_init, n_hidden):
+def new_state(var_init, n_scratch, n_rec):
     """One flat array holds a channel's whole state, so a stream can be paused, stored and resumed."""
-    s = np.zeros(state_size(n_hidden))
-    w, P, h, gain, var, errors, x, hidden = _views(s, n_hidden)
+    s = np.zeros(state_size(n_scratch, n_rec))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, n_scratch, n_rec)
     pred.reset(w, P)
     var[0] = var_init
     return s
 
 
 @njit(cache=True)
-def _views(s, n_hidden):
+def _views(s, n_scratch, n_rec):
     n = pred.ORDER
     a = 1
     w = s[a:a + n]
@@ -47,7 +47,9 @@ def _views(s, n_hidden):
     a += net.ERRORS
     x = s[a:a + net.N_INPUTS]
     a += net.N_INPUTS
-    return w, P, h, gain, var, errors, x, s[a:a + n_hidden]
+    z = s[a:a + n_scratch]
+    a += n_scratch
+    return w, P, h, gain, var, errors, x, z, s[a:a + n_rec]
 
 
 @njit(cache=True, inline="always")
@@ -63,23 +65,23 @@ def online(w, h, var, centres):
 
 
 @njit(cache=True, inline="always")
-def _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2):
+def _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
     """Online prediction, then the head's Gaussian: (online mean, final mean, final 1/sigma)."""
     mu, sigma = online(w, h, var, centres)
     net.inputs(x, h, errors, mu, sigma, centres[0], centres[len(centres) - 1])
-    shift, factor = net.head(x, hidden, w1, b1, w2, b2)
+    shift, factor = net.head(x, z, rec, w1, b1, wr, w2, b2)
     return mu, mu + shift * sigma, 1.0 / (sigma * factor)
 
 
 @njit(cache=True, _nrt=False)
-def encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, out):
+def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, hidden = _views(s, len(b1))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, len(b1), 2 * len(wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2)
+        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         k = idx[i]
         lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
@@ -90,24 +92,24 @@ def encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, ou
 
 
 @njit(cache=True)
-def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
-    s = new_state(var_init, len(b1))
+def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+    s = new_state(var_init, len(b1), 2 * len(wr))
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_block(idx, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, out)
+    encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, _nrt=False)
-def decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, idx):
+def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
     """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, hidden = _views(s, len(b1))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, len(b1), 2 * len(wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, hidden, centres, w1, b1, w2, b2)
+        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         target = rc.decode_target(st, total)
         k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
         rc.decode_consume(st, buf, lo, hi - lo)
@@ -118,8 +120,8 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, st, id
 
 
 @njit(cache=True)
-def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, w2, b2):
-    s = new_state(var_init, len(b1))
+def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+    s = new_state(var_init, len(b1), 2 * len(wr))
     idx = np.empty(n_samples, dtype=np.int32)
-    decode_block(buf, edges, centres, table, var_rate, w1, b1, w2, b2, s, rc.decoder_new(buf), idx)
+    decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
     return idx

@@ -6,8 +6,16 @@ ERRORS errors, the sigma itself, and whether the last sample sat on either rail 
 shift of the mean (in sigmas) and a factor on sigma. The online predictor keeps learning from its own
 errors, so the network's inputs never depend on the network: it trains as plain supervised learning.
 
-Inference uses only multiply, add, max and min in float64 in a fixed order (ReLU, no libm functions),
-so its outputs are the same bits on every machine and with the JIT on or off.
+Two kinds of head share one layout (weights/network.npz: w1, b1, wr, w2, b2, one slice per region):
+- fully connected, wr with no rows: a = relu(b1 + x w1);
+- LSTM ("latent projector" with memory), wr of H rows: z = b1 + x w1 + h wr holds the input, forget and
+  output gates and the cell input in blocks of H; c = f c + i g; h = o clip(c); a = h. The state (h, c)
+  runs from a file's first sample to its last.
+Either way, shift = b2[0] + a w2[:, 0] and factor = 1 + b2[1] + a w2[:, 1].
+
+Inference uses only multiply, add, max and min in float64 in a fixed order, so its outputs are the same
+bits on every machine and with the JIT on or off: ReLU, and for the LSTM hard sigmoid and hard tanh
+(clip(0.2 z + 0.5, 0, 1), clip(z, -1, 1)) instead of libm's sigmoid and tanh, in training too.
 """
 import numpy as np
 
@@ -35,31 +43,62 @@ def inputs(x, h, errors, mu, sigma, rail_lo, rail_hi):
 
 
 @njit(cache=True, inline="always")
-def head(x, hidden, w1, b1, w2, b2):
-    """Mean shift (sigmas) and sigma factor from inputs x; hidden is scratch of len(b1)."""
-    dense.vecmat(hidden, b1, x, w1)
+def _hard_sigmoid(v):
+    return min(max(0.2 * v + 0.5, 0.0), 1.0)
+
+
+@njit(cache=True, inline="always")
+def head(x, z, rec, w1, b1, wr, w2, b2):
+    """Mean shift (sigmas) and sigma factor from inputs x; z is scratch of len(b1), rec the LSTM's (h, c)."""
+    dense.vecmat(z, b1, x, w1)
     shift = b2[0]
     factor = b2[1]
-    for j in range(len(b1)):
-        a = max(hidden[j], 0.0)
-        shift += a * w2[j, 0]
-        factor += a * w2[j, 1]
+    n = wr.shape[0]
+    if n == 0:
+        for j in range(len(b1)):
+            a = max(z[j], 0.0)
+            shift += a * w2[j, 0]
+            factor += a * w2[j, 1]
+    else:
+        h, c = rec[:n], rec[n:]
+        dense.vecmat(z, z, h, wr)
+        for j in range(n):
+            g = min(max(z[3 * n + j], -1.0), 1.0)
+            c[j] = _hard_sigmoid(z[n + j]) * c[j] + _hard_sigmoid(z[j]) * g
+            h[j] = _hard_sigmoid(z[2 * n + j]) * min(max(c[j], -1.0), 1.0)
+        for j in range(n):
+            shift += h[j] * w2[j, 0]
+            factor += h[j] * w2[j, 1]
     return shift, max(1.0 + factor, MIN_SCALE)
 
 
 def load_heads(path):
-    """Region heads from weights/network.npz as float64 arrays: w1 (R, in, H), b1 (R, H), w2 (R, H, 2), b2 (R, 2)."""
+    """Region heads from weights/network.npz as float64 arrays: w1 (R, in, Z), b1 (R, Z), wr (R, H, Z),
+    w2 (R, A, 2), b2 (R, 2); fully connected: H = 0 (wr may be absent), A = Z; LSTM: Z = 4H, A = H."""
     z = npz.read(path)
-    heads = tuple(np.ascontiguousarray(z[k], dtype=np.float64) for k in ("w1", "b1", "w2", "b2"))
-    if heads[0].shape[1] != N_INPUTS:
-        raise ValueError(f"{path}: network expects {heads[0].shape[1]} inputs, this code computes {N_INPUTS}")
+    if "wr" not in z:
+        z["wr"] = np.zeros((len(z["b1"]), 0, z["b1"].shape[-1]))
+    heads = tuple(np.ascontiguousarray(z[k], dtype=np.float64) for k in ("w1", "b1", "wr", "w2", "b2"))
+    w1, b1, wr, w2, b2 = heads
+    n_rec, n_z = wr.shape[1], b1.shape[1]
+    if w1.shape[1] != N_INPUTS:
+        raise ValueError(f"network expects {w1.shape[1]} inputs, this code computes {N_INPUTS}")
+    if not (w1.shape[2] == n_z == wr.shape[2] and w2.shape[1] == (n_rec or n_z) and (n_rec == 0 or n_z == 4 * n_rec)
+            and w2.shape[2] == 2 and b2.shape[1] == 2 and len({len(a) for a in heads}) == 1):
+        raise ValueError("network arrays do not fit together: " + ", ".join(str(a.shape) for a in heads))
     return heads
 
 
 def untrained_heads(n_hidden=1):
     """A single head whose output is zero shift and factor 1: the online predictor alone."""
-    return (np.zeros((1, N_INPUTS, n_hidden)), np.zeros((1, n_hidden)), np.zeros((1, n_hidden, 2)),
-            np.zeros((1, 2)))
+    return (np.zeros((1, N_INPUTS, n_hidden)), np.zeros((1, n_hidden)), np.zeros((1, 0, n_hidden)),
+            np.zeros((1, n_hidden, 2)), np.zeros((1, 2)))
+
+
+def state_sizes(head) -> tuple:
+    """(scratch, recurrent state) float64 words a channel needs for this head's arrays."""
+    w1, b1, wr, w2, b2 = head
+    return len(b1), 2 * len(wr)
 
 
 @njit(cache=True, inline="always")

@@ -7,6 +7,7 @@ encoder writes for the same samples (CODING_ADC, no exceptions), so decode_level
 import numpy as np
 
 from spikey import SpikeyError, weights
+from spikey import network as net
 from spikey import distribution as dist
 from spikey import predictor as pred
 from spikey import rangecoder as rc
@@ -17,15 +18,14 @@ class StreamEncoder:
     def __init__(self, head: int = 0):
         self.table = weights.adc_table()
         self.head = weights.head(head)
-        self.state = new_state(pred.VAR_INIT, len(self.head[1]))
+        self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head))
         self.coder = rc.encoder_new()
         self.out = np.zeros(64, dtype=np.uint8)
         self.started = False       # the coder's first byte is always 0 and is not sent
         self.held_zeros = 0        # zero bytes are sent only once a later byte shows they are not the end
 
-    @staticmethod
-    def state_bytes(n_hidden: int) -> int:
-        return 8 * (state_size(n_hidden) + len(rc.encoder_new()))
+    def state_bytes(self) -> int:
+        return 8 * (state_size(*net.state_sizes(self.head)) + len(rc.encoder_new()))
 
     def push(self, samples) -> bytes:
         idx, off = self.table.indices(np.asarray(samples, dtype=np.int16))

@@ -46,9 +46,10 @@ class Head:
     def __call__(self, x: Tensor) -> Tensor:
         return self.l2(self.l1(x).relu())
 
-    def arrays(self):
-        """w1 (in, H), b1 (H), w2 (H, 2), b2 (2) as float32 numpy: the layout network.head reads."""
-        return (self.l1.weight.numpy().T, self.l1.bias.numpy(), self.l2.weight.numpy().T, self.l2.bias.numpy())
+    def arrays(self) -> dict:
+        """w1 (in, H), b1 (H), w2 (H, 2), b2 (2) as numpy: the layout network.head reads (no wr: no memory)."""
+        return {"w1": self.l1.weight.numpy().T, "b1": self.l1.bias.numpy(), "w2": self.l2.weight.numpy().T,
+                "b2": self.l2.bias.numpy()}
 
 
 def evaluate(head: Head, inputs: np.ndarray, bins: np.ndarray, chunk: int = 1 << 18) -> float:

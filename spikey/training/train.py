@@ -61,8 +61,7 @@ def best_head_bits(heads, val_parts):
 
 def save(heads, out_dir: Path, cfg: dict, report: dict):
     from spikey import network
-    arrays = {k: np.stack([h.arrays()[i] for h in heads]).astype(np.float32)
-              for i, k in enumerate(("w1", "b1", "w2", "b2"))}
+    arrays = {k: np.stack([h.arrays()[k] for h in heads]).astype(np.float32) for k in heads[0].arrays()}
     np.savez_compressed(out_dir / weights.NETWORK_FILE, **arrays)
     table = load_adc_table(out_dir / weights.ADC_FILE)
     report["model_id"] = weights.identify(table, network.load_heads(out_dir / weights.NETWORK_FILE)).hex()
