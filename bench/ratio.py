@@ -1,6 +1,6 @@
 """Compression ratio over a folder: real encode -> decode -> byte compare of every file.
 
-    python bench/ratio.py DIR [-j JOBS] [--ablation] [--quiet]
+    python bench/ratio.py DIR [-j JOBS] [--ablation] [--quiet] [--validation]
 
 Prints per-file ratio and bits/sample, then totals for all files and for the train/validation split
 (challenge counting: encode, decode and weights/ added to the compressed bytes of every total).
@@ -27,6 +27,7 @@ from spikey import distribution as dist  # noqa: E402
 from spikey.coder import decode_levels, encode_levels  # noqa: E402
 from spikey.network import untrained_heads  # noqa: E402
 from spikey.levels import LevelTable  # noqa: E402
+from spikey import weights  # noqa: E402
 from spikey.weights import adc_table  # noqa: E402
 from spikey.training.split import is_validation  # noqa: E402
 
@@ -77,7 +78,7 @@ ABLATION = ("online, uniform bins", "online + width table", "online + widths, fi
 
 
 def codec_bytes():
-    files = [ROOT / "encode", ROOT / "decode", *sorted((ROOT / "weights").iterdir())]
+    files = [ROOT / "encode", ROOT / "decode", *sorted(Path(weights.WEIGHTS_DIR).iterdir())]
     return sum(f.stat().st_size for f in files)
 
 
@@ -85,7 +86,8 @@ def total_line(label, rows, key, extra):
     raw = sum(r["raw"] for r in rows)
     coded = sum(r[key] + (r["overhead"] if key != "coded" else 0) for r in rows) + extra
     samples = sum(r["samples"] for r in rows)
-    return f"{label:<50} files {len(rows):4d}  ratio {raw / coded:.4f}  bits/sample {8 * coded / samples:.4f}"
+    return (f"{label:<50} files {len(rows):4d}  ratio {raw / coded:.4f}  bits/sample {8 * coded / samples:.4f}"
+            f"  (streams alone {8 * (coded - extra) / samples:.4f})")
 
 
 def main():
@@ -94,8 +96,9 @@ def main():
     ap.add_argument("-j", "--jobs", type=int, default=None)
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--validation", action="store_true", help="only the validation split's recordings")
     args = ap.parse_args()
-    files = sorted(args.folder.glob("*.wav"))
+    files = [f for f in sorted(args.folder.glob("*.wav")) if is_validation(f.name) or not args.validation]
     with Pool(args.jobs) as pool:
         rows = pool.starmap(measure, [(f, args.ablation) for f in files])
     if not args.quiet:

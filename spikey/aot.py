@@ -1,8 +1,9 @@
 """Build the coder's kernels ahead of time: python -m spikey.aot
 
-numba's pycc compiles the very functions the JIT runs (coder.encode_levels/decode_levels and all they
-call) into an extension module named after the source hash, for this machine's CPU. Run it after
-installing or changing the code; a stale build is never loaded, because its name no longer matches.
+numba's pycc compiles the very functions the JIT runs (coder.encode_levels/decode_levels, the
+streaming encoder's encode_block, and all they call) into an extension module named after the source
+hash, for this machine's CPU. Run it after installing or changing the code; a stale build is never
+loaded, because its name no longer matches.
 It also writes the package's bytecode, which a per-file process would otherwise compile at every start
 where Python is told not to write it (PYTHONDONTWRITEBYTECODE).
 """
@@ -22,6 +23,7 @@ HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[::1]"     # w1, b1, wr, 
 SIGNATURES = {
     "encode_levels": f"u1[::1](i4[::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
     "decode_levels": f"i4[::1](u1[::1], i8, f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
+    "encode_block": f"none(i4[::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], u1[::1])",
 }
 
 

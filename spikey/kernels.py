@@ -1,12 +1,12 @@
-"""The coder's two entry points, from the ahead-of-time build or from numba (see spikey/jit.py)."""
+"""The coder's entry points, from the ahead-of-time build or from numba (see spikey/jit.py)."""
 import importlib
 
 from spikey.jit import AOT_MODULE, USE_AOT
 
 if USE_AOT:
     _aot = importlib.import_module(AOT_MODULE)
-    encode_levels, decode_levels = _aot.encode_levels, _aot.decode_levels
+    encode_levels, decode_levels, encode_block = _aot.encode_levels, _aot.decode_levels, _aot.encode_block
 else:
-    from spikey.coder import decode_levels, encode_levels  # noqa: F401
+    from spikey.coder import decode_levels, encode_block, encode_levels  # noqa: F401
 
 KIND = "ahead-of-time" if USE_AOT else "numba JIT"

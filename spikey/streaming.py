@@ -11,7 +11,8 @@ from spikey import network as net
 from spikey import distribution as dist
 from spikey import predictor as pred
 from spikey import rangecoder as rc
-from spikey.coder import encode_block, new_state, state_size
+from spikey.coder import new_state, state_size
+from spikey.kernels import encode_block
 
 
 class StreamEncoder:

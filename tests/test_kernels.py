@@ -40,3 +40,15 @@ def _write(tmp_path, data):
     p = tmp_path / "x.wav"
     p.write_bytes(data)
     return p
+
+
+def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path):
+    script = ("import sys; from spikey import codec, kernels, stream, weights; from spikey.container import parse; "
+              "from spikey.streaming import StreamEncoder; assert kernels.KIND == 'ahead-of-time'; "
+              "raw = open(sys.argv[1], 'rb').read(); s = parse(raw).samples; e = StreamEncoder(); "
+              "out = b''.join(e.push(s[i:i + 999]) for i in range(0, len(s), 999)) + e.finish(); "
+              "print(out == stream.read(codec.encode(raw), weights.model_id()).payload, 'numba' in sys.modules)")
+    env = dict(os.environ, SPIKEY_KERNELS="aot", PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "False"]
