@@ -51,3 +51,23 @@ def test_training_is_deterministic_and_its_weights_code_files(data, tmp_path):
     script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
               "assert codec.decode(codec.encode(raw)) == raw; assert 'tinygrad' not in sys.modules")
     subprocess.run([sys.executable, "-c", script, src], env=env, check=True)
+
+
+def test_lstm_head_trains_deterministically_and_the_codec_runs_it(data, tmp_path):
+    def run(out):
+        config = tmp_path / "lstm.yaml"
+        config.write_text(f"data: {data}\nvalidation_stride: 1\nprojector: lstm\nhidden: 2\nsteps: 4\nlog_every: 2\n"
+                          f"lstm_window: 8\nlstm_burn_in: 2\nlstm_windows_per_file: 8\nlstm_batch: 8\n")
+        out.mkdir()
+        shutil.copy(ROOT / "weights" / "adc.npz", out / "adc.npz")
+        train.run(config, out)
+        with np.load(out / "network.npz") as z:
+            return {k: z[k] for k in z.files}
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    assert first["wr"].shape == (1, 2, 8) and first["w1"].shape == (1, 15, 8) and first["w2"].shape == (1, 2, 2)
+    env = dict(os.environ, SPIKEY_WEIGHTS=str(tmp_path / "a"), SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
+    script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
+              "assert codec.decode(codec.encode(raw)) == raw")
+    subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, check=True)

@@ -1,22 +1,21 @@
-"""An LSTM variant of the head ("latent projector"), trained and measured; not wired into the codec.
+"""The LSTM head ("latent projector" with memory): `spikey train` with `projector: lstm` (configs/lstm.yaml).
 
-Same inputs and outputs as the fully connected head (network.py): 15 inputs per sample, 2 outputs
-(shift in sigmas, sigma factor - 1), so head.bits is the loss. The recurrent state could carry context
-longer than the head's 8 samples and 4 errors.
+Same inputs and outputs as the fully connected head: 15 inputs per sample, 2 outputs (shift in sigmas,
+sigma factor - 1), so head.bits is the loss; the codec runs it through network.head, whose layout
+(w1, b1, wr, w2, b2; gates input, forget, output, cell) arrays() writes. The recurrent state can carry
+context longer than the head's 8 samples and 4 errors.
 
 The gates use hard sigmoid clip(0.2x + 0.5, 0, 1) and hard tanh clip(x, -1, 1), in training and in
 evaluation alike: a codec must compute the same bits on every machine, and sigmoid/tanh come from libm,
 whose last bits differ between machines; clip is min/max, exact in IEEE arithmetic.
 
 Training runs on windows of consecutive samples with a zero state and a burn-in without loss (the
-inputs never depend on the network, so windows are cut from precomputed examples). Evaluation runs the
-LSTM as the codec would: state carried from a file's first sample to its last, in float64 numpy, and
-scores the fully connected head and the online predictor alone by the same code, so the three figures
-compare directly.
+inputs never depend on the network, so windows are cut from precomputed examples). Validation runs the
+LSTM as the codec does: state carried from a file's first sample to its last, in float64 numpy.
 
-    python -m spikey.training.lstm [--hidden 16] [--steps 1500] [--window 64] [--burn-in 16]
+Cost on one core of this CPU (tinygrad CPU device, clang): the window is unrolled into one graph, and
+compiling it takes most of the run (~6-8 min for 64 steps); then ~0.18 s per step of 256 windows.
 """
-import argparse
 import time
 
 import numpy as np
@@ -24,7 +23,6 @@ from scipy.special import ndtr
 from tinygrad import Context, Tensor, TinyJit, nn
 
 from spikey import network as net
-from spikey import weights
 from spikey.training import dataset, split
 from spikey.training.head import TINY, bits
 
@@ -58,21 +56,23 @@ class LSTMHead:
         """x (N, L, inputs) from a zero state -> outputs (N * (L - burn_in), 2) for the positions after burn-in."""
         n, length, _ = x.shape
         H = self.h
-        xw = x.reshape(-1, net.N_INPUTS).matmul(self.wx).reshape(n, length, 4 * H) + self.b   # input part, all steps at once
+        # the input part of every step at once; only h @ wh has to wait for the previous step
+        xw = x.reshape(-1, net.N_INPUTS).matmul(self.wx).reshape(n, length, 4 * H) + self.b
         h, c, kept = Tensor.zeros(n, H), Tensor.zeros(n, H), []
         for t in range(length):
             g = xw[:, t] + h.matmul(self.wh)
             i, f, o = _hard_sigmoid(g[:, :H]), _hard_sigmoid(g[:, H:2 * H]), _hard_sigmoid(g[:, 2 * H:3 * H])
+            # The forget gate reaches exactly 1, so c is unbounded over a whole file; the clip keeps h in [-1, 1].
             c = f * c + i * g[:, 3 * H:].clip(-1, 1)
             h = o * c.clip(-1, 1)
             if t >= burn_in:
                 kept.append(h)
         return self.out(Tensor.stack(*kept, dim=1).reshape(-1, H))
 
-    def arrays(self):
-        """wx (in, 4H), wh (H, 4H), b (4H), wo (H, 2), bo (2) as float64 numpy."""
-        return tuple(a.numpy().astype(np.float64) for a in
-                     (self.wx, self.wh, self.b, self.out.weight.T, self.out.bias))
+    def arrays(self) -> dict:
+        """network.head's layout as numpy: w1 (in, 4H), b1 (4H), wr (H, 4H), w2 (H, 2), b2 (2)."""
+        return {"w1": self.wx.numpy(), "b1": self.b.numpy(), "wr": self.wh.numpy(),
+                "w2": self.out.weight.numpy().T, "b2": self.out.bias.numpy()}
 
 
 # ---- data -----------------------------------------------------------------------------------------
@@ -96,7 +96,8 @@ def whole_files(files, table):
     A row's state never mixes with another's and padding only follows a file's end, so it changes nothing."""
     parts = [dataset.examples(split.read_samples(f), 0, 0, table)[:2] for f in files]
     t = max(len(p[0]) for p in parts)
-    x, bins, mask = np.zeros((len(parts), t, net.N_INPUTS)), np.zeros((len(parts), t, 2)), np.zeros((len(parts), t), bool)
+    x, bins = np.zeros((len(parts), t, net.N_INPUTS)), np.zeros((len(parts), t, 2))
+    mask = np.zeros((len(parts), t), bool)
     bins[..., 0], bins[..., 1] = -1, 1
     for r, (xi, bi) in enumerate(parts):
         x[r, :len(xi)], bins[r, :len(bi)], mask[r, :len(xi)] = xi, bi, True
@@ -114,10 +115,10 @@ def np_bits(out, bins, mask=None):
     return float((lengths if mask is None else lengths[mask]).sum())
 
 
-def np_lstm_bits(arrays, x, bins, mask, burn_in=0, chunk=4096):
+def np_lstm_bits(arrays: dict, x, bins, mask, burn_in=0, chunk=4096):
     """Bits/sample of the LSTM run over each row of x from a zero state, state carried to the end, rows as
     the batch; scored where mask, except the first burn_in positions. Also the largest |cell| reached."""
-    wx, wh, b, wo, bo = arrays
+    wx, wh, b, wo, bo = (arrays[k].astype(np.float64) for k in ("w1", "wr", "b1", "w2", "b2"))
     H = wh.shape[0]
     h, c = np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))
     total, c_max = 0.0, 0.0
@@ -129,15 +130,10 @@ def np_lstm_bits(arrays, x, bins, mask, burn_in=0, chunk=4096):
             c = _np_hard_sigmoid(g[:, H:2 * H]) * c + _np_hard_sigmoid(g[:, :H]) * np.clip(g[:, 3 * H:], -1, 1)
             h = _np_hard_sigmoid(g[:, 2 * H:3 * H]) * np.clip(c, -1, 1)
             hs[:, t] = h
-            c_max = max(c_max, np.abs(c[mask[:, t0 + t]]).max())
+            c_max = max(c_max, np.abs(c[mask[:, t0 + t]]).max(initial=0.0))
         skip = max(burn_in - t0, 0)
         total += np_bits(hs[:, skip:] @ wo + bo, bins[:, t0 + skip:t0 + chunk], mask[:, t0 + skip:t0 + chunk])
-    return total / mask[:, burn_in:].sum(), float(c_max)
-
-
-def np_fc_bits(head, x, bins, mask):
-    w1, b1, w2, b2 = head
-    return np_bits(np.maximum(x @ w1 + b1, 0) @ w2 + b2, bins, mask) / mask.sum()
+    return float(total / mask[:, burn_in:].sum()), float(c_max)
 
 
 # ---- training -------------------------------------------------------------------------------------
@@ -159,7 +155,8 @@ def train(model, x, y, vx, vy, steps, batch, burn_in, lr, seed, log_every):
         return bits(model(xb, burn_in), yb[:, burn_in:].reshape(-1, 2)).realize()
 
     def validate():
-        return np.mean([val_step(Tensor(vx[i:i + batch]), Tensor(vy[i:i + batch])).item() for i in range(0, len(vx), batch)])
+        return np.mean([val_step(Tensor(vx[i:i + batch]), Tensor(vy[i:i + batch])).item()
+                        for i in range(0, len(vx), batch)])
 
     start = time.time()
     for it in range(1, steps + 1):
@@ -170,64 +167,3 @@ def train(model, x, y, vx, vy, steps, batch, burn_in, lr, seed, log_every):
             print(f"  step {it:5d}  train {loss.item():.4f}  validation (windows) {validate():.4f} bits/sample  "
                   f"{time.time() - start:.0f} s", flush=True)
     return model
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m spikey.training.lstm", description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="../shared/data")
-    ap.add_argument("--hidden", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--window", type=int, default=64)
-    ap.add_argument("--burn-in", type=int, default=16)
-    ap.add_argument("--batch", type=int, default=256, help="windows per step")
-    ap.add_argument("--windows-per-file", type=int, default=128)
-    ap.add_argument("--train-files", type=int, default=0, help="use only the first N training recordings (0: all)")
-    ap.add_argument("--lr", type=float, default=0.002)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--log-every", type=int, default=100)
-    ap.add_argument("--save", help="write the trained arrays to this .npz")
-    a = ap.parse_args(argv)
-
-    t0 = time.time()
-    table = weights.adc_table()
-    train_files, val_files = split.split(a.data)
-    train_files = train_files[:a.train_files] if a.train_files else train_files
-    val_files = val_files[::4]
-    x, y = windows(train_files, a.windows_per_file, a.window, a.seed, table)
-    vx, vy = windows(val_files, 32, a.window, a.seed + 1, table)
-    vx, vy = vx[:len(vx) // a.batch * a.batch], vy[:len(vx) // a.batch * a.batch]   # whole batches for the JIT
-    print(f"{len(train_files)} training recordings, {len(x)} windows of {a.window} (burn-in {a.burn_in}); "
-          f"{len(val_files)} validation recordings; examples {time.time() - t0:.0f} s", flush=True)
-
-    vb, vm = vy[:, a.burn_in:], np.ones(vy.shape[:2], bool)
-    print(f"  same validation windows after burn-in: online alone {np_bits(np.zeros(vb.shape[:2] + (2,)), vb) / vb[..., 0].size:.4f}, "
-          f"FC head {np_fc_bits(weights.head(0), vx[:, a.burn_in:].astype(np.float64), vb, vm[:, a.burn_in:]):.4f} bits/sample", flush=True)
-    Tensor.manual_seed(a.seed)
-    model = LSTMHead(a.hidden)
-    t1 = time.time()
-    train(model, x, y, vx, vy, a.steps, a.batch, a.burn_in, a.lr, a.seed, a.log_every)
-    train_s = time.time() - t1
-    arrays = model.arrays()
-    if a.save:
-        np.savez(a.save, **dict(zip(("wx", "wh", "b", "wo", "bo"), arrays)))
-
-    print(f"  numpy evaluator on the same validation windows: "
-          f"{np_lstm_bits(arrays, vx.astype(np.float64), vy.astype(np.float64), vm, a.burn_in)[0]:.4f} bits/sample")
-    t2 = time.time()
-    ex, eb, mask = whole_files(val_files, table)
-    online = np_bits(np.zeros(eb.shape[:2] + (2,)), eb, mask) / mask.sum()
-    fc = weights.head(0)
-    lstm, c_max = np_lstm_bits(arrays, ex, eb, mask)
-    H = a.hidden
-    print(f"stateful float64 evaluation, whole files: {len(val_files)} validation recordings, {mask.sum()} samples; "
-          f"{time.time() - t2:.0f} s")
-    print(f"  online predictor alone   {online:.5f} bits/sample")
-    print(f"  FC head (weights/)       {np_fc_bits(fc, ex, eb, mask):.5f} bits/sample  "
-          f"({sum(v.size for v in fc)} parameters, {fc[0].size + fc[2].size} multiply-adds/sample)")
-    print(f"  LSTM H={H:<3d}              {lstm:.5f} bits/sample  ({sum(v.size for v in arrays)} parameters, "
-          f"{4 * H * (net.N_INPUTS + H) + 2 * H} multiply-adds/sample; max |cell| {c_max:.1f})")
-    print(f"training {train_s:.0f} s; total {time.time() - t0:.0f} s", flush=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,10 @@
 """`spikey train CONFIG`: build examples, train the region heads, freeze them into weights/network.npz.
 
-With regions > 1 the training recordings are clustered by behaviour (training/topology.py) and each
-cluster fine-tunes its own copy of the shared head; a recording is then coded by whichever head suits
-it best (the shared one included), which the encoder finds by trial and records in the stream.
+`projector: fc` (the default) trains the fully connected head on random positions; `projector: lstm`
+an LSTM head on windows of consecutive samples (training/lstm.py). With regions > 1 the training
+recordings are clustered by behaviour (training/topology.py) and each cluster fine-tunes its own copy
+of the shared head; a recording is then coded by whichever head suits it best (the shared one
+included), which the encoder finds by trial and records in the stream.
 """
 import json
 import time
@@ -18,7 +20,8 @@ from spikey.training import dataset, split, topology
 
 DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 16, "regions": 1,
             "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250,
-            "learn_widths": False, "width_steps": 500, "width_learning_rate": 0.0005}
+            "learn_widths": False, "width_steps": 500, "width_learning_rate": 0.0005, "projector": "fc",
+            "lstm_window": 64, "lstm_burn_in": 16, "lstm_windows_per_file": 128, "lstm_batch": 256}
 
 
 def load_config(path) -> dict:
@@ -82,9 +85,52 @@ def learn_widths(train_parts, val_parts, cfg, adc_path, out_path):
     print(f"code widths learned: mean change {np.abs(widths - np.diff(adc.edges)).mean():.4f}", flush=True)
 
 
-def run(config_path, out_dir="weights"):
+def train_fully_connected(train_files, val_files, cfg, adc_path, start):
+    """The shared head, and with regions one fine-tuned head per behaviour cluster: (heads, report)."""
     from spikey.training.head import bits, train
-    from tinygrad import Device, Tensor
+    from tinygrad import Tensor
+    train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path)
+    val_parts = build(val_files, 0, cfg["seed"], adc_path)
+    labels, val_labels = regions_of(train_parts, val_parts, cfg["regions"], cfg["seed"])
+    print(f"examples built ({time.time() - start:.0f} s); region sizes {np.bincount(labels).tolist()}", flush=True)
+    shared = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="shared head")
+    heads = [shared]     # with regions, the shared head stays as head 0 for recordings no region suits
+    if cfg["regions"] > 1:
+        for r in range(cfg["regions"]):
+            mine = [p for p, lab in zip(train_parts, labels) if lab == r]
+            watch = [p for p, lab in zip(val_parts, val_labels) if lab == r] or val_parts
+            heads.append(train(*_stack(mine), *_stack(watch), cfg["region_steps"], cfg, label=f"region {r}",
+                               start=shared))
+    val_bins = _stack(val_parts)[1]
+    online = bits(Tensor.zeros(len(val_bins), 2), Tensor(val_bins)).item()
+    return heads, {"validation_bits_per_sample": round(best_head_bits(heads, val_parts), 5),
+                   "validation_bits_online_alone": round(online, 5)}
+
+
+def train_lstm(train_files, val_files, cfg, adc_path):
+    """One LSTM head on windows of consecutive samples, scored by running it over whole validation
+    recordings with its state carried, as the codec runs it: (heads, report)."""
+    from spikey.training import lstm
+    from tinygrad import Tensor
+    if cfg["regions"] > 1:
+        raise SystemExit("regions are built for the fully connected head only")
+    table = load_adc_table(adc_path)
+    x, y = lstm.windows(train_files, cfg["lstm_windows_per_file"], cfg["lstm_window"], cfg["seed"], table)
+    vx, vy = lstm.windows(val_files, 32, cfg["lstm_window"], cfg["seed"] + 1, table)
+    batch = cfg["lstm_batch"]
+    vx, vy = vx[:len(vx) // batch * batch], vy[:len(vy) // batch * batch]    # whole batches for the JIT
+    Tensor.manual_seed(cfg["seed"])
+    model = lstm.train(lstm.LSTMHead(cfg["hidden"]), x, y, vx, vy, cfg["steps"], batch, cfg["lstm_burn_in"],
+                       cfg["learning_rate"], cfg["seed"], cfg["log_every"])
+    ex, eb, mask = lstm.whole_files(val_files, table)
+    lstm_bits, _ = lstm.np_lstm_bits(model.arrays(), ex, eb, mask)
+    return [model], {"validation_bits_per_sample": round(lstm_bits, 5),
+                     "validation_bits_online_alone": round(lstm.np_bits(np.zeros(eb.shape[:2] + (2,)), eb, mask)
+                                                           / mask.sum(), 5)}
+
+
+def run(config_path, out_dir="weights"):
+    from tinygrad import Device
     cfg = load_config(config_path)
     start = time.time()
     train_files, val_files = split.split(cfg["data"])
@@ -96,26 +142,14 @@ def run(config_path, out_dir="weights"):
     adc_path = out_dir / weights.ADC_FILE
     if not adc_path.exists():
         raise SystemExit(f"{adc_path} is missing: fit it first (spikey fit-adc {cfg['data']} -o {adc_path})")
-    train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path)
-    val_parts = build(val_files, 0, cfg["seed"], adc_path)
     if cfg["learn_widths"]:
-        learn_widths(train_parts, val_parts, cfg, adc_path, adc_path)
-        train_parts = build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path)
-        val_parts = build(val_files, 0, cfg["seed"], adc_path)
-    labels, val_labels = regions_of(train_parts, val_parts, cfg["regions"], cfg["seed"])
-    print(f"examples built ({time.time() - start:.0f} s); region sizes {np.bincount(labels).tolist()}", flush=True)
-    shared = train(*_stack(train_parts), *_stack(val_parts), cfg["steps"], cfg, label="shared head")
-    heads = [shared]     # with regions, the shared head stays as head 0 for recordings no region suits
-    if cfg["regions"] > 1:
-        for r in range(cfg["regions"]):
-            mine = [p for p, lab in zip(train_parts, labels) if lab == r]
-            watch = [p for p, lab in zip(val_parts, val_labels) if lab == r] or val_parts
-            heads.append(train(*_stack(mine), *_stack(watch), cfg["region_steps"], cfg, label=f"region {r}",
-                               start=shared))
-    val_inputs, val_bins = _stack(val_parts)
-    report = {"train_files": len(train_files), "validation_files": len(val_files),
-              "validation_bits_per_sample": round(best_head_bits(heads, val_parts), 5),
-              "validation_bits_online_alone": round(bits(Tensor.zeros(len(val_bins), 2), Tensor(val_bins)).item(), 5),
+        learn_widths(build(train_files, cfg["examples_per_file"], cfg["seed"], adc_path),
+                     build(val_files, 0, cfg["seed"], adc_path), cfg, adc_path, adc_path)
+    if cfg["projector"] == "lstm":
+        heads, report = train_lstm(train_files, val_files, cfg, adc_path)
+    else:
+        heads, report = train_fully_connected(train_files, val_files, cfg, adc_path, start)
+    report = {"train_files": len(train_files), "validation_files": len(val_files), **report,
               "seconds": round(time.time() - start)}
     manifest = save(heads, out_dir, cfg, report)
     print(json.dumps({k: v for k, v in manifest.items() if k != "config"}), flush=True)
