@@ -29,15 +29,28 @@ def data(tmp_path_factory):
     return folder
 
 
-def run_training(data, out, tmp_path):
+FULLY_CONNECTED = ("examples_per_file: 300\nvalidation_stride: 1\nhidden: 4\nsteps: 30\nbatch: 256\nlog_every: 10\n"
+                   "regions: 2\nregion_steps: 10\n")
+LSTM = ("validation_stride: 1\nprojector: lstm\nhidden: 2\nsteps: 4\nlog_every: 2\nlstm_window: 8\nlstm_burn_in: 2\n"
+        "lstm_windows_per_file: 8\nlstm_batch: 8\n")
+
+
+def run_training(data, out, tmp_path, settings=FULLY_CONNECTED):
     config = tmp_path / "tiny.yaml"
-    config.write_text(f"data: {data}\nexamples_per_file: 300\nvalidation_stride: 1\nhidden: 4\nsteps: 30\n"
-                      f"batch: 256\nlog_every: 10\nregions: 2\nregion_steps: 10\n")
+    config.write_text(f"data: {data}\n{settings}")
     out.mkdir()
     shutil.copy(ROOT / "weights" / "adc.npz", out / "adc.npz")
     train.run(config, out)
     with np.load(out / "network.npz") as z:
         return {k: z[k] for k in z.files}
+
+
+def round_trip_with(weights_dir):
+    """A recording through the codec with these weights, in a process that never imports tinygrad."""
+    env = dict(os.environ, SPIKEY_WEIGHTS=str(weights_dir), SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
+    script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
+              "assert codec.decode(codec.encode(raw)) == raw; assert 'tinygrad' not in sys.modules")
+    subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, check=True)
 
 
 def test_training_is_deterministic_and_its_weights_code_files(data, tmp_path):
@@ -46,28 +59,12 @@ def test_training_is_deterministic_and_its_weights_code_files(data, tmp_path):
     assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
     assert first["w1"].shape[0] == 3          # the shared head and one per region
     assert (tmp_path / "a" / "manifest.json").exists()
-    src = SAMPLES[0]
-    env = dict(os.environ, SPIKEY_WEIGHTS=str(tmp_path / "a"), SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
-    script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
-              "assert codec.decode(codec.encode(raw)) == raw; assert 'tinygrad' not in sys.modules")
-    subprocess.run([sys.executable, "-c", script, src], env=env, check=True)
+    round_trip_with(tmp_path / "a")
 
 
 def test_lstm_head_trains_deterministically_and_the_codec_runs_it(data, tmp_path):
-    def run(out):
-        config = tmp_path / "lstm.yaml"
-        config.write_text(f"data: {data}\nvalidation_stride: 1\nprojector: lstm\nhidden: 2\nsteps: 4\nlog_every: 2\n"
-                          f"lstm_window: 8\nlstm_burn_in: 2\nlstm_windows_per_file: 8\nlstm_batch: 8\n")
-        out.mkdir()
-        shutil.copy(ROOT / "weights" / "adc.npz", out / "adc.npz")
-        train.run(config, out)
-        with np.load(out / "network.npz") as z:
-            return {k: z[k] for k in z.files}
-
-    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    first = run_training(data, tmp_path / "a", tmp_path, LSTM)
+    second = run_training(data, tmp_path / "b", tmp_path, LSTM)
     assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
     assert first["wr"].shape == (1, 2, 8) and first["w1"].shape == (1, 15, 8) and first["w2"].shape == (1, 2, 2)
-    env = dict(os.environ, SPIKEY_WEIGHTS=str(tmp_path / "a"), SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
-    script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
-              "assert codec.decode(codec.encode(raw)) == raw")
-    subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, check=True)
+    round_trip_with(tmp_path / "a")
