@@ -11,8 +11,8 @@ from spikey import network as net
 from spikey import predictor as pred
 from spikey.levels import LevelTable, load_adc_table
 
-WEIGHTS_DIR = os.environ.get("SPIKEY_WEIGHTS", os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
-                                                           "weights"))
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+WEIGHTS_DIR = os.environ.get("SPIKEY_WEIGHTS", os.path.join(_PACKAGE_PARENT, "weights"))
 ADC_FILE = "adc.npz"
 NETWORK_FILE = "network.npz"
 
