@@ -46,22 +46,21 @@ def _end_the_process():
     os._exit(0)
 
 
-def encode_main(argv=None):
-    """./encode; given argv (tests), it returns instead of ending the process."""
+def _main(argv, name, usage):
+    """./encode or ./decode; given argv (tests), it returns instead of ending the process."""
     _interrupts_end_the_process()
     from spikey import codec
-    _run_one(sys.argv[1:] if argv is None else argv, "encode", "IN.wav OUT.brainwire", codec.encode)
+    _run_one(sys.argv[1:] if argv is None else argv, name, usage, getattr(codec, name))
     if argv is None:
         _end_the_process()
+
+
+def encode_main(argv=None):
+    _main(argv, "encode", "IN.wav OUT.brainwire")
 
 
 def decode_main(argv=None):
-    """./decode; given argv (tests), it returns instead of ending the process."""
-    _interrupts_end_the_process()
-    from spikey import codec
-    _run_one(sys.argv[1:] if argv is None else argv, "decode", "IN.brainwire OUT.wav", codec.decode)
-    if argv is None:
-        _end_the_process()
+    _main(argv, "decode", "IN.brainwire OUT.wav")
 
 
 def _batch(inputs, outdir, suffix, work, jobs) -> int:

@@ -78,7 +78,7 @@ def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, z, rec = _views(s, len(b1), 2 * len(wr))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
         mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
@@ -93,7 +93,7 @@ def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
 
 @njit(cache=True)
 def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, len(b1), 2 * len(wr))
+    s = new_state(var_init, *net.state_sizes(b1, wr))
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
     encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out)
@@ -106,7 +106,7 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
     """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, z, rec = _views(s, len(b1), 2 * len(wr))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
         mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
@@ -121,7 +121,7 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
 
 @njit(cache=True)
 def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, len(b1), 2 * len(wr))
+    s = new_state(var_init, *net.state_sizes(b1, wr))
     idx = np.empty(n_samples, dtype=np.int32)
     decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
     return idx

@@ -95,9 +95,9 @@ def untrained_heads(n_hidden=1):
             np.zeros((1, n_hidden, 2)), np.zeros((1, 2)))
 
 
-def state_sizes(head) -> tuple:
-    """(scratch, recurrent state) float64 words a channel needs for this head's arrays."""
-    w1, b1, wr, w2, b2 = head
+@njit(cache=True, inline="always")
+def state_sizes(b1, wr):
+    """(scratch, recurrent state) float64 words a channel needs for a head with these arrays."""
     return len(b1), 2 * len(wr)
 
 

@@ -61,8 +61,8 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
     """Learn from sample t, whose linearised value is y and prediction was mu.
 
     var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
-    Loops run so that LLVM can vectorise them without reordering any sum: each gain[i] and each
-    P[i, j] is computed in the same order as the plain formula, so the bits match the interpreter's.
+    No sum is reordered for speed: each gain[i] and each P[i, j] is computed in the same order as the
+    plain formula, so the bits match the interpreter's.
     """
     n = len(w)
     e = y - mu

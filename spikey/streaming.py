@@ -19,14 +19,14 @@ class StreamEncoder:
     def __init__(self, head: int = 0):
         self.table = weights.adc_table()
         self.head = weights.head(head)
-        self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head))
+        self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head[1], self.head[2]))
         self.coder = rc.encoder_new()
         self.out = np.zeros(64, dtype=np.uint8)
         self.started = False       # the coder's first byte is always 0 and is not sent
         self.held_zeros = 0        # zero bytes are sent only once a later byte shows they are not the end
 
     def state_bytes(self) -> int:
-        return 8 * (state_size(*net.state_sizes(self.head)) + len(rc.encoder_new()))
+        return 8 * (state_size(*net.state_sizes(self.head[1], self.head[2])) + len(rc.encoder_new()))
 
     def push(self, samples) -> bytes:
         idx, off = self.table.indices(np.asarray(samples, dtype=np.int16))
