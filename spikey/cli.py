@@ -16,16 +16,28 @@ def _interrupts_end_the_process():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def encode_path(src, dst, channels=None, rate=0):
+    import os
+    from spikey import codec, fileio
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst) as out:
+        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255])
+
+
+def decode_path(src, dst, start=None, stop=None):
+    from spikey import codec, fileio
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst) as out:
+        codec.decode_file(f, size, out, start=start, stop=stop)
+
+
 def _run_one(argv, name, usage, work):
     if len(argv) != 2:
         print(f"usage: {name} {usage}", file=sys.stderr)
         sys.exit(2)
     import os
-    from spikey import fileio
     try:
         if os.path.exists(argv[1]) and os.path.exists(argv[0]) and os.path.samefile(argv[0], argv[1]):
             raise SpikeyError(f"{argv[1]}: output would overwrite the input")
-        fileio.write_atomic(argv[1], work(fileio.read_input(argv[0])))
+        work(argv[0], argv[1])
     except SpikeyError as e:
         print(f"{name}: error: {e}", file=sys.stderr)
         sys.exit(1)
@@ -49,8 +61,7 @@ def _end_the_process():
 def _main(argv, name, usage):
     """./encode or ./decode; given argv (tests), it returns instead of ending the process."""
     _interrupts_end_the_process()
-    from spikey import codec
-    _run_one(sys.argv[1:] if argv is None else argv, name, usage, getattr(codec, name))
+    _run_one(sys.argv[1:] if argv is None else argv, name, usage, encode_path if name == "encode" else decode_path)
     if argv is None:
         _end_the_process()
 
@@ -63,17 +74,22 @@ def decode_main(argv=None):
     _main(argv, "decode", "IN.brainwire OUT.wav")
 
 
-def _batch(inputs, outdir, suffix, work, jobs) -> int:
-    """Code many files in one process per core, each output written atomically; the exit status."""
-    from concurrent.futures import ProcessPoolExecutor
+def _inputs(inputs):
     from pathlib import Path
     paths = []
     for p in map(Path, inputs):
         paths += sorted(q for q in p.iterdir() if q.is_file()) if p.is_dir() else [p]
+    return paths
+
+
+def _batch(work, paths, outdir, jobs, **options) -> int:
+    """Code many files in one process per core, each output written atomically; the exit status."""
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+    from pathlib import Path
     Path(outdir).mkdir(parents=True, exist_ok=True)
-    targets = [Path(outdir) / (p.stem + suffix) for p in paths]
     with ProcessPoolExecutor(jobs) as pool:
-        results = list(pool.map(_code_one, paths, targets, [work] * len(paths)))
+        results = list(pool.map(partial(_code_one, work, outdir=outdir, **options), paths))
     failed = [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)
@@ -81,13 +97,22 @@ def _batch(inputs, outdir, suffix, work, jobs) -> int:
     return 1 if failed else 0
 
 
-def _code_one(src, dst, work):
-    from spikey import codec, fileio
+def _code_one(work, src, outdir, **options):
+    import os
     try:
-        fileio.write_atomic(dst, getattr(codec, work)(fileio.read_input(src)))
+        if work == "encode":
+            encode_path(src, os.path.join(outdir, src.stem + ".brainwire"), **options)
+        else:
+            decode_path(src, os.path.join(outdir, src.stem + _decoded_extension(src)), **options)
     except SpikeyError as e:
         return f"error: {src}: {e}"
     return None
+
+
+def _decoded_extension(src) -> str:
+    from spikey import codec, fileio
+    with fileio.opened_input(src) as (f, size):
+        return codec.extension_of(codec.Opened(f, size, codec.models.default()).header)
 
 
 def _app():
@@ -97,25 +122,31 @@ def _app():
 
     @app.command()
     def encode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
-               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
-        """Encode WAV files (or folders of them) into OUT/NAME.brainwire."""
-        raise typer.Exit(_batch(inputs, out, ".brainwire", "encode", jobs))
+               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)"),
+               channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
+               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
+        """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
+        raise typer.Exit(_batch("encode", _inputs(inputs), out, jobs, channels=channels, rate=rate))
 
     @app.command()
     def decode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
-               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)")):
-        """Decode .brainwire streams (or folders of them) into OUT/NAME.wav."""
-        raise typer.Exit(_batch(inputs, out, ".wav", "decode", jobs))
+               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)"),
+               start: int = typer.Option(None, "--start", help="first frame of a slice"),
+               stop: int = typer.Option(None, "--stop", help="frame after the slice's last")):
+        """Decode .brainwire streams (or folders of them) into OUT/NAME with the container they came from."""
+        raise typer.Exit(_batch("decode", _inputs(inputs), out, jobs, start=start, stop=stop))
 
     @app.command()
     def test(streams: list[str]):
         """Verify streams without writing anything (like flac -t): decode fully and check the checksum."""
+        import tempfile
         from spikey import codec, fileio
         bad = 0
         for path in streams:
             try:
-                raw = codec.decode(fileio.read_input(path))
-                print(f"{path}: ok ({len(raw)} bytes)")
+                with fileio.opened_input(path) as (f, size), tempfile.TemporaryFile() as out:
+                    codec.decode_file(f, size, out)
+                    print(f"{path}: ok ({out.tell()} bytes)")
             except SpikeyError as e:
                 print(f"{path}: error: {e}", file=sys.stderr)
                 bad += 1

@@ -1,91 +1,285 @@
-"""A whole WAV file to a .brainwire stream and back: container -> levels -> coder -> stream."""
+"""Recordings to .brainwire streams and back, a block at a time: container -> frames -> code sets ->
+model -> stream. The decisions live here (which coding a channel gets in a block); spikey/stream.py
+holds the syntax.
+
+Three doors, one pipeline:
+- files (`encode_file`/`decode_file`: WAV, npy, raw int16; anything else whole as the generic container),
+- bytes (`encode`/`decode`: the challenge's ./encode and ./decode, and tests),
+- arrays (`encode_samples`/`decode_samples`: spikey.encode_samples and the numcodecs/zarr codecs).
+Memory is bounded by one block (all channels over block_frames frames), whatever the length.
+"""
+import io
 import zlib
 
 import numpy as np
 
-from spikey import SpikeyError, container, stream
-from spikey import distribution as dist
-from spikey import predictor as pred
-from spikey.kernels import decode_levels, encode_levels
-from spikey.levels import LevelTable, identity_table
-from spikey import weights
-from spikey.weights import adc_table, heads, model_id
+from spikey import SpikeyError, codesets, container, stream
+from spikey import model as models
+from spikey.container import Layout
 
-MAX_EXCEPTION_SHARE = 0.01   # beyond this share of off-table samples, code on the identity table
+MAX_BLOCK_FRAMES = 1 << 17   # frames per block; docs/format.md section 4 has the measurements
+BLOCK_SAMPLES = 1 << 23      # at most this many samples (all channels) in a block: 16 MB of int16
+MIN_BLOCK_FRAMES = 1 << 12
+GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
 HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
 
 
-def code_levels(table: LevelTable, idx, head) -> bytes:
-    return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
-                         *head).tobytes()
+def block_frames(channels: int) -> int:
+    return max(MIN_BLOCK_FRAMES, min(MAX_BLOCK_FRAMES, BLOCK_SAMPLES // max(channels, 1)))
 
 
-def decode_levels_of(table: LevelTable, payload: bytes, n: int, head) -> np.ndarray:
-    buf = np.frombuffer(payload, dtype=np.uint8)
-    return table.values[decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                                      pred.VAR_RATE, *head)]
+# ---- one channel of one block -----------------------------------------------------------------------
 
-
-def _best_head(table, idx) -> int:
-    n_heads = len(heads()[0])
-    if n_heads == 1:
+def _best_head(model, table, idx) -> int:
+    if model.n_heads == 1:
         return 0
     trial = idx[:HEAD_TRIAL_SAMPLES]
-    return int(np.argmin([len(code_levels(table, trial, weights.head(i))) for i in range(n_heads)]))
+    return int(np.argmin([len(model.encode(table, trial, i)) for i in range(model.n_heads)]))
 
 
-def _code_samples(samples: np.ndarray):
-    """Pick the cheapest sample coding: ADC model, identity model, or verbatim."""
-    n = len(samples)
-    adc = adc_table()
-    idx, off = adc.indices(samples)
-    if len(off) <= MAX_EXCEPTION_SHARE * n:
-        coding, table, exceptions = stream.CODING_ADC, adc, [(int(p), int(samples[p])) for p in off]
-    else:
-        coding, table, exceptions = stream.CODING_IDENTITY, identity_table(), []
-        idx, _ = table.indices(samples)
-    head = _best_head(table, idx)
-    payload = code_levels(table, idx, weights.head(head))
-    if len(payload) + 4 * len(exceptions) >= 2 * n:
-        return stream.CODING_VERBATIM, 0, [], samples.astype("<i2").tobytes()
-    return coding, head, exceptions, payload
+def encode_channel(x: np.ndarray, model) -> stream.Channel:
+    """The cheapest coding of one channel's samples x: through the model on its code set, or verbatim."""
+    code_set, idx, exceptions = codesets.find(x, model.adc)
+    table = code_set.table(model.adc)
+    head = _best_head(model, table, idx)
+    coded = stream.Channel(code_set, head, exceptions, model.encode(table, idx, head))
+    verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
+    return min(coded, verbatim, key=lambda c: len(stream.write_channel(c)))
 
 
-def encode(raw: bytes) -> bytes:
-    layout = container.parse(raw)
-    crc = zlib.crc32(raw)
+def decode_channel(c: stream.Channel, frames: int, model) -> np.ndarray:
+    if c.code_set.coding == codesets.VERBATIM:
+        return np.frombuffer(c.payload, dtype="<i2")
+    if c.head >= model.n_heads:
+        raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
+    table = c.code_set.table(model.adc)
+    x = table.values[model.decode(table, c.payload, frames, c.head)].astype(np.int16)
+    for pos, value in c.exceptions:
+        x[pos] = value
+    return x
+
+
+# ---- blocks ---------------------------------------------------------------------------------------
+
+def encode_block(x: np.ndarray, model) -> bytes:
+    """One block: frames x (n, channels) int16."""
+    channels = [encode_channel(np.ascontiguousarray(x[:, c]), model) for c in range(x.shape[1])]
+    return stream.write_block(channels, zlib.crc32(x.astype("<i2", copy=False)))
+
+
+def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
+    start, stop = h.block_span(i)
+    channels, samples_crc = stream.read_block(data, h, stop - start)
+    x = np.empty((stop - start, h.channels), dtype=np.int16)
+    for c, channel in enumerate(channels):
+        x[:, c] = decode_channel(channel, stop - start, model)
+    if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
+        raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the decoder is faulty")
+    return x
+
+
+# ---- whole streams --------------------------------------------------------------------------------
+
+def _header(layout: Layout, model) -> stream.Header:
+    flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
+             | (stream.ONE_DIM if layout.one_dim else 0))
+    return stream.Header(model.id, 0, layout.container, flags, layout.channels, layout.frames, layout.rate,
+                         block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
+                         layout.extension)
+
+
+def layout_of(h: stream.Header) -> Layout:
+    layout = Layout(h.container, h.prefix, h.suffix, h.frames, h.channels, h.rate, bool(h.flags & stream.PLANAR),
+                    bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension)
+    if layout.canonical:
+        layout.prefix = container.canonical_prefix(layout)
+        if layout.prefix is None:
+            raise SpikeyError("corrupt stream: no canonical header exists for these fields")
+    return layout
+
+
+def encode_frames(frames_of, layout: Layout, out, model, file_crc=None) -> None:
+    """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
+    container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
+    h = _header(layout, model)
+    out.write(stream.write_header(h))
+    running = zlib.crc32(layout.prefix)
+    lengths = []
+    for i in range(h.n_blocks):
+        x = frames_of(*h.block_span(i))
+        running = zlib.crc32(x.astype("<i2", copy=False), running)
+        block = encode_block(x, model)
+        out.write(block)
+        lengths.append(len(block))
+    out.write(stream.write_index(lengths, zlib.crc32(layout.suffix, running) if file_crc is None else file_crc))
+
+
+def _encode_generic(src, size: int, out, model, extension: str) -> None:
+    h = stream.Header(model.id, 0, stream.GENERIC, 0, 0, size, 0, GENERIC_BLOCK, extension=extension)
+    out.write(stream.write_header(h))
+    lengths, file_crc = [], 0
+    src.seek(0)
+    for _ in range(h.n_blocks):
+        raw = src.read(GENERIC_BLOCK)
+        file_crc = zlib.crc32(raw, file_crc)
+        block = stream.write_generic_block(raw)
+        out.write(block)
+        lengths.append(len(block))
+    out.write(stream.write_index(lengths, file_crc))
+
+
+def file_crc(f, size: int) -> int:
+    f.seek(0)
+    value = 0
+    for _ in range(0, size, GENERIC_BLOCK):
+        value = zlib.crc32(f.read(GENERIC_BLOCK), value)
+    return value
+
+
+def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="") -> None:
+    """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout."""
+    model = model or models.default()
+    layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
-        return stream.write(stream.Stream(model_id(), stream.CODING_GENERIC, 0, 0, None, raw, b"", [], b"", crc))
-    n = len(layout.samples)
-    canonical = layout.prefix == container.canonical_header(n, layout.sample_rate) and not layout.suffix
-    coding, head, exceptions, payload = _code_samples(layout.samples)
-    return stream.write(stream.Stream(model_id(), coding, head, n, layout.sample_rate if canonical else None,
-                                      b"" if canonical else layout.prefix, layout.suffix, exceptions,
-                                      payload, crc))
+        return _encode_generic(src, size, out, model, extension)
+    whole = file_crc(src, size) if layout.planar else None
+    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole)
 
 
-def _decode_samples(s: stream.Stream) -> np.ndarray:
-    if s.coding == stream.CODING_VERBATIM:
-        if len(s.payload) != 2 * s.n_samples:
-            raise SpikeyError("corrupt stream: verbatim payload has the wrong length")
-        return np.frombuffer(s.payload, dtype="<i2")
-    if s.head >= len(heads()[0]):
-        raise SpikeyError(f"stream asks for region head {s.head}; the weights have {len(heads()[0])}")
-    if s.coding == stream.CODING_IDENTITY:
-        return decode_levels_of(identity_table(), s.payload, s.n_samples, weights.head(s.head))
-    samples = decode_levels_of(adc_table(), s.payload, s.n_samples, weights.head(s.head))
-    for pos, value in s.exceptions:
-        samples[pos] = value
-    return samples
+class Opened:
+    """A stream's header and index, read and checked; blocks are read one by one as asked."""
+
+    def __init__(self, f, size: int, model):
+        f.seek(0)
+        header_len = stream.read_fixed(f.read(stream.FIXED))
+        if not stream.FIXED + 4 <= header_len <= size - stream.TRAILER:
+            raise SpikeyError("corrupt stream: truncated or damaged (header length)")
+        f.seek(0)
+        self.header = stream.read_header(f.read(header_len), model.id)
+        f.seek(size - stream.TRAILER)
+        self.file_crc, index_len = stream.read_trailer(f.read(stream.TRAILER))
+        blocks_bytes = size - stream.TRAILER - index_len - header_len
+        if blocks_bytes < 0:
+            raise SpikeyError("corrupt stream: truncated or damaged (index length)")
+        f.seek(header_len + blocks_bytes)
+        self.offsets = [header_len + o for o in stream.read_index(f.read(index_len + stream.TRAILER),
+                                                                  self.header, blocks_bytes)]
+        self.f, self.model = f, model
+
+    def block_bytes(self, i: int) -> bytes:
+        self.f.seek(self.offsets[i])
+        return self.f.read(self.offsets[i + 1] - self.offsets[i])
+
+    def frames(self, i: int) -> np.ndarray:
+        return decode_block(self.block_bytes(i), self.header, i, self.model)
+
+    def blocks_of(self, start: int, stop: int) -> range:
+        span = self.header.block_frames
+        return range(start // span, -(-stop // span)) if stop > start else range(0)
 
 
-def decode(data: bytes) -> bytes:
-    s = stream.read(data, model_id())
-    if s.coding == stream.CODING_GENERIC:
-        raw = s.prefix
+def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
+    start = 0 if start is None else start
+    stop = h.frames if stop is None else min(stop, h.frames)
+    if not 0 <= start <= stop:
+        raise SpikeyError(f"a slice must have 0 <= start <= stop, not {start}..{stop}")
+    return start, stop
+
+
+def decode_file(src, size: int, out, model=None, start=None, stop=None) -> Layout:
+    """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
+    which must be readable and seekable. The whole file's CRC is checked on what was written."""
+    model = model or models.default()
+    s = Opened(src, size, model)
+    h = s.header
+    if h.container == stream.GENERIC:
+        if start is not None or stop is not None:
+            raise SpikeyError("this stream holds a file Spikey does not model: it has no frames to slice")
+        for i in range(h.n_blocks):
+            a, b = h.block_span(i)
+            out.write(stream.read_generic_block(s.block_bytes(i), b - a))
+        layout = None
     else:
-        prefix = s.prefix if s.sample_rate is None else container.canonical_header(s.n_samples, s.sample_rate)
-        raw = container.build(prefix, _decode_samples(s), s.suffix)
-    if zlib.crc32(raw) != s.file_crc:
+        whole = start is None and stop is None
+        start, stop = _slice(h, start, stop)
+        layout = layout_of(h)
+        if not whole:
+            layout = _sliced(layout, stop - start)
+        out.write(layout.prefix)
+        for i in s.blocks_of(start, stop):
+            a, b = h.block_span(i)
+            x = s.frames(i)[max(start - a, 0):min(stop, b) - a]
+            container.write_frames(out, layout, max(a, start) - start, x)
+        out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
+        out.write(layout.suffix)
+        if not whole:
+            return layout
+    out.flush()
+    if file_crc(out, out.tell()) != s.file_crc:
         raise SpikeyError("decoded file fails its checksum: stream is corrupt or the decoder is faulty")
-    return raw
+    return layout
+
+
+def extension_of(h: stream.Header) -> str:
+    """The file name extension a decoded stream is written with: the container's own."""
+    return {stream.WAV: ".wav", stream.NPY: ".npy", stream.ARRAY: ".npy"}.get(h.container) or h.extension or ".bin"
+
+
+def _sliced(layout: Layout, frames: int) -> Layout:
+    """The plain container of the same kind for a slice of frames (no metadata chunks, no trailing bytes)."""
+    part = Layout(layout.container, b"", b"", frames, layout.channels, layout.rate, layout.planar,
+                  layout.one_dim, True, layout.extension)
+    part.prefix = container.canonical_prefix(part)
+    if part.prefix is None:
+        raise SpikeyError("this slice is too large for a plain WAV header")
+    return part
+
+
+# ---- bytes and arrays -------------------------------------------------------------------------------
+
+def encode(raw: bytes, model=None, **layout) -> bytes:
+    out = io.BytesIO()
+    encode_file(io.BytesIO(raw), len(raw), out, model, **layout)
+    return out.getvalue()
+
+
+def decode(data: bytes, model=None, start=None, stop=None) -> bytes:
+    out = io.BytesIO()
+    decode_file(io.BytesIO(data), len(data), out, model, start, stop)
+    return out.getvalue()
+
+
+def encode_samples(x, rate: int = 0, model=None) -> bytes:
+    """Stream of int16 samples x shaped (frames,) or (frames, channels), in any memory order."""
+    x = np.asarray(x)
+    if x.dtype != np.int16 or x.ndim not in (1, 2) or (x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
+        raise SpikeyError(f"samples must be int16 shaped (frames,) or (frames, channels), not {x.dtype} {x.shape}")
+    if not 0 <= rate <= stream.MAX_RATE:
+        raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
+    x2 = x.reshape(len(x), -1) if x.ndim == 2 else x[:, None]
+    layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True)
+    out = io.BytesIO()
+    encode_frames(lambda a, b: np.ascontiguousarray(x2[a:b]), layout, out, model or models.default())
+    return out.getvalue()
+
+
+def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> np.ndarray:
+    """The samples of a stream (frames start..stop), C-contiguous int16, shaped as encoded: (frames,)
+    for 1-D input, else (frames, channels). out, when given, is filled and returned."""
+    s = Opened(io.BytesIO(data), len(data), model or models.default())
+    h = s.header
+    if h.container == stream.GENERIC:
+        raise SpikeyError("this stream holds a file Spikey does not model: it has no samples")
+    whole = start is None and stop is None
+    start, stop = _slice(h, start, stop)
+    shape = (stop - start,) if h.flags & stream.ONE_DIM else (stop - start, h.channels)
+    y = np.empty(shape, dtype=np.int16) if out is None else out
+    if y.shape != shape or y.dtype != np.int16 or not y.flags.c_contiguous:
+        raise SpikeyError(f"out must be C-contiguous int16 of shape {shape}")
+    y2 = y.reshape(stop - start, h.channels)
+    for i in s.blocks_of(start, stop):
+        a, b = h.block_span(i)
+        y2[max(a, start) - start:min(b, stop) - start] = s.frames(i)[max(start - a, 0):min(stop, b) - a]
+    if whole and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
+        raise SpikeyError("decoded samples fail the stream's checksum: stream is corrupt or the decoder is faulty")
+    return y

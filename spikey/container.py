@@ -1,71 +1,89 @@
-"""WAV container: split a file into the bytes before the samples, the samples, and the bytes after.
+"""Containers: a file's bytes as (bytes before the samples, int16 frames, bytes after), and back.
 
-Every byte outside the sample payload is kept so that the file can be rebuilt exactly, whatever its
-chunks or size fields say. Only the layout of a 16-bit mono PCM file is modelled; any other RIFF/WAVE
-file is reported as such so the codec can store it through its generic path.
+The codec codes int16 frames (time x channels) and knows nothing of files. This module finds which
+container a file is (spikey/wavfile.py, spikey/npyfile.py, or raw interleaved int16 when the caller
+names the channel count) and moves frames between the file and the coder a block at a time, so that
+memory never grows with a recording's length.
 """
-import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from spikey import SpikeyError
+from spikey import stream
 
-WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-
-
-@dataclass(frozen=True)
-class WavLayout:
-    prefix: bytes          # everything before the first sample byte (RIFF header, fmt, other chunks)
-    samples: np.ndarray    # int16 samples of the data chunk, as stored (little-endian)
-    suffix: bytes          # everything after the last whole sample (odd byte, trailing chunks)
-    sample_rate: int
+NPY_MAGIC = b"\x93NUMPY"
 
 
-def canonical_header(n_samples: int, sample_rate: int) -> bytes | None:
-    """The 44-byte header a plain 16-bit mono PCM writer produces; None where its 32-bit fields cannot
-    hold the byte rate or the sizes (a sample rate of 2^31 or more, or over 4 GB of samples)."""
-    data_bytes = 2 * n_samples
-    if 2 * sample_rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF:
-        return None
-    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, 1,
-                       sample_rate, 2 * sample_rate, 2, 16, b"data", data_bytes)
+@dataclass
+class Layout:
+    container: int             # stream.WAV, RAW, NPY, ARRAY
+    prefix: bytes              # every byte before the first sample
+    suffix: bytes              # every byte after the last whole frame
+    frames: int
+    channels: int
+    rate: int = 0
+    planar: bool = False       # channel after channel (npy in Fortran order), not interleaved
+    one_dim: bool = False
+    canonical: bool = False    # prefix is what the container's writer makes from the fields alone
+    extension: str = ""
 
 
-def _chunks(raw: bytes):
-    """Yield (chunk id, payload start, declared size) for each chunk after the RIFF/WAVE header."""
-    pos = 12
-    while pos + 8 <= len(raw):
-        cid, size = struct.unpack_from("<4sI", raw, pos)
-        yield cid, pos + 8, size
-        pos += 8 + size + (size & 1)
+def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: str = "") -> Layout | None:
+    """The layout of the file f (size bytes): WAV and npy by their magic, raw when channels is given.
+    None for a WAV or npy whose samples are not int16 (the generic container stores those)."""
+    from spikey import npyfile, wavfile
+    f.seek(0)
+    magic = f.read(12)
+    if magic[:4] == b"RIFF" and magic[8:12] == b"WAVE":
+        return wavfile.parse(f, size)
+    if magic[:6] == NPY_MAGIC:
+        return npyfile.parse(f, size)
+    if channels is None:
+        raise SpikeyError("not a WAV or .npy file; raw int16 input needs its channel count (--channels)")
+    if not 1 <= channels < stream.MAX_CHANNELS:
+        raise SpikeyError(f"--channels must be 1 to {stream.MAX_CHANNELS - 1}")
+    frames = size // (2 * channels)
+    f.seek(2 * channels * frames)
+    return Layout(stream.RAW, b"", f.read(), frames, channels, rate, extension=extension)
 
 
-def parse(raw: bytes) -> WavLayout | None:
-    """Layout of a 16-bit mono PCM WAV; None for a valid WAV of another format (generic path)."""
-    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise SpikeyError("not a WAV file (no RIFF/WAVE header)")
-    fmt = None
-    for cid, start, size in _chunks(raw):
-        if cid == b"fmt ":
-            if size < 16 or start + 16 > len(raw):
-                raise SpikeyError("WAV fmt chunk is truncated")
-            fmt = struct.unpack_from("<HHIIHH", raw, start)
-            if fmt[0] == WAVE_FORMAT_EXTENSIBLE and size >= 40 and start + 40 <= len(raw):
-                # Writers use this header for plain PCM too: the sub-format GUID begins with the real tag.
-                fmt = struct.unpack_from("<H", raw, start + 24) + fmt[1:]
-        elif cid == b"data":
-            if fmt is None:
-                raise SpikeyError("WAV data chunk comes before its fmt chunk")
-            tag, channels, rate, _, _, bits = fmt
-            if not (tag == 1 and channels == 1 and bits == 16):
-                return None
-            end = min(start + size, len(raw))
-            n = (end - start) // 2
-            samples = np.frombuffer(raw, dtype="<i2", count=n, offset=start).astype(np.int16)
-            return WavLayout(raw[:start], samples, raw[start + 2 * n:], rate)
-    raise SpikeyError("WAV file has no fmt or data chunk")
+def read_frames(f, layout: Layout, start: int, stop: int) -> np.ndarray:
+    """Frames start..stop as a C-contiguous (stop - start, channels) int16 array."""
+    n, c, base = stop - start, layout.channels, len(layout.prefix)
+    if not layout.planar:
+        f.seek(base + 2 * c * start)
+        return _int16(f.read(2 * c * n), n * c).reshape(n, c)
+    x = np.empty((n, c), dtype=np.int16)
+    for ch in range(c):
+        f.seek(base + 2 * (ch * layout.frames + start))
+        x[:, ch] = _int16(f.read(2 * n), n)
+    return x
 
 
-def build(layout_prefix: bytes, samples: np.ndarray, suffix: bytes) -> bytes:
-    return b"".join((layout_prefix, samples.astype("<i2").tobytes(), suffix))
+def write_frames(f, layout: Layout, start: int, x: np.ndarray):
+    """Frames x (n, channels) into place start in the file f, whose prefix is written already."""
+    base = len(layout.prefix)
+    if not layout.planar:
+        f.seek(base + 2 * layout.channels * start)
+        f.write(np.ascontiguousarray(x, dtype="<i2").tobytes())
+        return
+    for ch in range(layout.channels):
+        f.seek(base + 2 * (ch * layout.frames + start))
+        f.write(np.ascontiguousarray(x[:, ch], dtype="<i2").tobytes())
+
+
+def _int16(data: bytes, n: int) -> np.ndarray:
+    if len(data) != 2 * n:
+        raise SpikeyError("the input file changed or ended while it was being read")
+    return np.frombuffer(data, dtype="<i2").astype(np.int16)
+
+
+def canonical_prefix(layout: Layout) -> bytes | None:
+    """The bytes before the samples that the container's plain writer makes for these fields."""
+    from spikey import npyfile, wavfile
+    if layout.container == stream.WAV:
+        return wavfile.header(layout.frames, layout.channels, layout.rate)
+    if layout.container in (stream.NPY, stream.ARRAY):
+        return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar)
+    return b""

@@ -11,10 +11,14 @@ from spikey import SpikeyError
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def read_input(path) -> bytes:
+@contextlib.contextmanager
+def opened_input(path):
+    """(file, size) of an input, opened for reading; a refusal in one line where that fails."""
     try:
         with open(path, "rb") as f:
-            return f.read()
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SpikeyError(f"{path}: not a regular file")
+            yield f, os.fstat(f.fileno()).st_size
     except IsADirectoryError:
         raise SpikeyError(f"{path}: is a directory") from None
     except OSError as e:
@@ -56,13 +60,26 @@ def _is_special(path) -> bool:
 
 
 def write_atomic(path, data: bytes) -> None:
-    """Write to a temporary file beside path, then rename; on any failure or signal, leave nothing."""
+    with atomic_output(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """A file opened for writing and reading: it is renamed to path once the block ends without an
+    error; on any failure or signal nothing is left. A device or pipe gets the bytes at the end from
+    a temporary file, since renaming over it would replace it."""
     if _is_special(path):
-        try:
-            with open(path, "wb") as f:
-                f.write(data)
-        except OSError as e:
-            raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
+        import tempfile
+        with tempfile.TemporaryFile() as tmp:
+            yield tmp
+            tmp.seek(0)
+            try:
+                with open(path, "wb") as f:
+                    while chunk := tmp.read(1 << 20):
+                        f.write(chunk)
+            except OSError as e:
+                raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
         return
     target = os.path.realpath(path)   # through a symlink, replace its target rather than the link
     # Named before it exists, so that a signal at any point leaves a name to remove.
@@ -70,8 +87,8 @@ def write_atomic(path, data: bytes) -> None:
     tmp = os.path.join(folder, f".{name[:64]}.{os.urandom(8).hex()}")
     with _signals_raise():
         try:
-            with open(tmp, "xb") as f:
-                f.write(data)
+            with open(tmp, "x+b") as f:
+                yield f
             os.replace(tmp, target)
         except BaseException as e:
             if not isinstance(e, FileExistsError):

@@ -1,12 +1,16 @@
 """Levels: map 16-bit samples to the ADC's code indices and place each code on a linearised axis.
 
-The recordings are a 10-bit successive-approximation ADC scaled to 16 bits. Its codes have unequal
-widths (imperfect bit weights), the same in every file: a code's bin on the linearised axis is as wide
-as the code is likely. The table of levels and widths is learned (spikey.train) and frozen in weights/.
-A sample that is not on the table is an exception, stored verbatim next to the coded stream.
+The challenge recordings are a 10-bit successive-approximation ADC scaled to 16 bits. Its codes have
+unequal widths (imperfect bit weights), the same in every file: a code's bin on the linearised axis is
+as wide as the code is likely. That table is learned (spikey.train) and frozen in weights/; a sample
+that is not on it is an exception, stored verbatim next to the coded stream.
+
+Other systems get a table from what they stored (spikey/codesets.py): a lattice offset + k*step (a
+gain leaves every value a multiple of the ADC step), or the set of values used. Their axis is the
+value in steps, so the predictor sees the signal's own shape whatever the gain.
 """
 from dataclasses import dataclass
-from functools import cache
+from functools import cached_property
 
 import numpy as np
 
@@ -20,26 +24,46 @@ class LevelTable:
     values: np.ndarray      # int16, increasing: the sample value of each level
     edges: np.ndarray       # float64, len(values)+1: bin edges on the linearised axis
     centres: np.ndarray     # float64: bin centres, what the predictor sees
-    nearest: np.ndarray     # int32, by 16-bit value + 32768: the nearest level (ties to the lower)
-    exact: np.ndarray       # bool, by 16-bit value + 32768: the value is a level
 
     @staticmethod
     def from_widths(values, widths):
+        """Bins of the given widths side by side, the axis centred on the middle level's lower edge."""
         values = np.asarray(values, dtype=np.int16)
         edges = np.concatenate([[0.0], np.cumsum(np.asarray(widths, dtype=np.float64))])
         edges -= edges[len(values) // 2]
+        return LevelTable(values, edges, 0.5 * (edges[:-1] + edges[1:]))
+
+    @staticmethod
+    def from_centres(values, centres):
+        """Bins whose edges lie midway between neighbouring centres; the end bins as wide as their
+        neighbour gap (one unit for a single level)."""
+        values = np.asarray(values, dtype=np.int16)
+        centres = np.asarray(centres, dtype=np.float64)
+        gaps = np.diff(centres) if len(centres) > 1 else np.ones(1)
+        inner = centres[:-1] + 0.5 * np.diff(centres)
+        edges = np.concatenate([[centres[0] - 0.5 * gaps[0]], inner, [centres[-1] + 0.5 * gaps[-1]]])
+        return LevelTable(values, edges, centres)
+
+    @cached_property
+    def _lookup(self):
+        """By 16-bit value + 32768: the nearest level (ties to the lower), and whether it is exact."""
         every = np.arange(-32768, 32768)
-        idx = np.clip(np.searchsorted(values, every), 1, len(values) - 1)
-        idx -= (every - values[idx - 1]) <= (values[idx] - every)
-        return LevelTable(values, edges, 0.5 * (edges[:-1] + edges[1:]), idx.astype(np.int32), values[idx] == every)
+        values = self.values.astype(np.int64)
+        idx = np.clip(np.searchsorted(values, every), 1, max(len(values) - 1, 1))
+        if len(values) > 1:
+            idx -= (every - values[idx - 1]) <= (values[idx] - every)
+        else:
+            idx[:] = 0
+        return idx.astype(np.int32), values[idx] == every
 
     def indices(self, samples):
         """Level index of each sample (nearest level for off-table samples) and the off-table positions.
 
         Two table lookups and no wide temporaries: an hour of samples must not cost gigabytes.
         """
+        nearest, exact = self._lookup
         code = np.asarray(samples, dtype=np.int16).view(np.uint16) ^ np.uint16(0x8000)   # value + 32768
-        return self.nearest[code], np.flatnonzero(~self.exact[code])
+        return nearest[code], np.flatnonzero(~exact[code])
 
 
 def load_adc_table(path) -> LevelTable:
@@ -47,10 +71,18 @@ def load_adc_table(path) -> LevelTable:
     return LevelTable.from_widths(z["levels"], z["widths"].astype(np.float64) / WIDTH_SCALE)
 
 
-@cache
-def identity_table() -> LevelTable:
-    """Every 16-bit value a level of unit width: the model for recordings that are not on the ADC grid."""
-    return LevelTable.from_widths(np.arange(-32768, 32768), np.ones(65536))
+def lattice_table(offset: int, step: int, k_lo: int, k_hi: int) -> LevelTable:
+    """Levels offset + k*step for k_lo <= k <= k_hi, each one unit wide on the axis value / step."""
+    k = np.arange(k_lo, k_hi + 1, dtype=np.int64)
+    values = offset + step * k
+    return LevelTable.from_centres(values, values / step)
+
+
+def value_set_table(values, step: int) -> LevelTable:
+    """The given increasing values as levels on the axis value / step, each bin reaching halfway to
+    its neighbours: a code that is far from the others was wide in the converter, so it is likely."""
+    values = np.asarray(values, dtype=np.int64)
+    return LevelTable.from_centres(values, values / step)
 
 
 def save_adc_table(path, levels, widths):

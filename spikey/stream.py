@@ -1,39 +1,78 @@
-"""The .brainwire stream format, version 1 (docs/format.md, one function per section)."""
+"""The .brainwire stream format, version 2: syntax only (docs/format.md, one function per section).
+
+    stream  = header block* index trailer        (section 1, 4, 6)
+    header  = fixed fields, container (2), channels (3), CRC
+    block   = per channel: code set and payload; CRC of the samples; CRC of the block's bytes
+    index   = how many blocks and each one's length; trailer = file CRC, index length, CRC
+
+Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
+only writes and reads fields, checking each against the spec's bounds.
+"""
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from spikey import SpikeyError
+from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 
 MAGIC = b"SPKY"
-VERSION = 1
-MAX_SAMPLES = 1 << 31          # a WAV data chunk cannot hold more 16-bit samples
-MAX_CANONICAL_RATE = 0x7FFFFFFF                # the canonical header's byte rate, 2 * rate, is 32 bits
-MAX_CANONICAL_SAMPLES = (0xFFFFFFFF - 36) // 2  # and so is its RIFF size, 36 + 2 * n_samples
+VERSION = 2
+FIXED = 9                      # magic, version, header length
+TRAILER = 12                   # file CRC, index length, CRC
 
-# flags, bits 0-1: how the samples are coded
-CODING_ADC = 0                 # ADC level indices through the model, plus exceptions
-CODING_IDENTITY = 1            # every 16-bit value a level, through the model
-CODING_VERBATIM = 2            # little-endian int16, as in the WAV
-CODING_GENERIC = 3             # not 16-bit mono PCM: the whole file, deflated, in the prefix field
-FLAG_CANONICAL_HEADER = 4      # bit 2: the WAV header is the 44-byte one rebuilt from rate and length
+# containers: what the samples were stored in, and so what the decoder rebuilds (section 2)
+ARRAY, WAV, RAW, NPY, GENERIC = 0, 1, 2, 3, 4
+CONTAINERS = {ARRAY: "samples", WAV: "WAV", RAW: "raw", NPY: "npy", GENERIC: "generic"}
+# flags
+CANONICAL = 1                  # the container's bytes before the samples are rebuilt from the fields
+PLANAR = 2                     # samples stored channel after channel (npy in Fortran order), not interleaved
+ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
+
+MAX_CHANNELS = 1 << 16
+MAX_FRAMES = 1 << 48
+MAX_BLOCK_FRAMES = 1 << 24
+MAX_RATE = (1 << 32) - 1
+MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
 
 
 @dataclass
-class Stream:
+class Header:
     model_id: bytes
-    coding: int
-    head: int                          # which region head of the network codes the samples
-    n_samples: int
-    sample_rate: int | None            # set when the header is canonical
-    prefix: bytes                      # WAV bytes before the samples (when not canonical)
-    suffix: bytes                      # WAV bytes after the samples
-    exceptions: list[tuple[int, int]]  # (position, value) of samples off the ADC table
+    level: int
+    container: int
+    flags: int
+    channels: int
+    frames: int                # samples per channel; for GENERIC, bytes of the file
+    rate: int                  # samples per second per channel; 0 where unknown
+    block_frames: int          # frames per block (the last block may be shorter)
+    prefix: bytes = b""        # container bytes before the samples (absent when CANONICAL)
+    suffix: bytes = b""        # container bytes after the samples
+    extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
+    refs: list = field(default_factory=list)   # per channel: channels it is predicted from (none yet)
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.frames // self.block_frames)
+
+    def block_span(self, i: int) -> tuple[int, int]:
+        start = i * self.block_frames
+        return start, min(start + self.block_frames, self.frames)
+
+
+@dataclass
+class Channel:
+    """One channel of one block: its code set, head, exceptions and payload (for VERBATIM, int16 LE)."""
+    code_set: CodeSet
+    head: int
+    exceptions: list
     payload: bytes
-    file_crc: int
 
 
-def _varint(v: int) -> bytes:
+# ---- primitives -------------------------------------------------------------------------------
+
+def varint(v: int) -> bytes:
     out = bytearray()
     while True:
         b = v & 0x7F
@@ -43,29 +82,40 @@ def _varint(v: int) -> bytes:
             return bytes(out)
 
 
-def _blob(data: bytes) -> bytes:
+def zigzag(v: int) -> bytes:
+    return varint(2 * v if v >= 0 else -2 * v - 1)
+
+
+def blob(data: bytes) -> bytes:
     """Length-prefixed bytes, deflated when that is shorter: varint(len << 1 | deflated) [varint raw len]."""
     packed = zlib.compress(data, 9)
     if len(packed) + 3 < len(data):
-        return _varint(len(packed) << 1 | 1) + _varint(len(data)) + packed
-    return _varint(len(data) << 1) + data
+        return varint(len(packed) << 1 | 1) + varint(len(data)) + packed
+    return varint(len(data) << 1) + data
 
 
-class _Reader:
-    def __init__(self, data: bytes, end: int):
-        self.data, self.pos, self.end = data, 0, end
+def crc(data) -> bytes:
+    return struct.pack("<I", zlib.crc32(data))
+
+
+class Reader:
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
 
     def take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > self.end:
+        if n < 0 or self.pos + n > len(self.data):
             raise SpikeyError("corrupt stream: a field runs past the end")
         chunk = self.data[self.pos:self.pos + n]
         self.pos += n
         return chunk
 
+    def byte(self) -> int:
+        return self.take(1)[0]
+
     def varint(self, limit: int) -> int:
         v = shift = 0
         while True:
-            b = self.take(1)[0]
+            b = self.byte()
             v |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
@@ -73,79 +123,258 @@ class _Reader:
             if shift > 63:
                 raise SpikeyError("corrupt stream: varint too long")
         if v > limit:
-            raise SpikeyError("corrupt stream: a length field is out of range")
+            raise SpikeyError("corrupt stream: a field is out of range")
         return v
 
-    def blob(self) -> bytes:
-        head = self.varint(1 << 40)
+    def zigzag(self, limit: int) -> int:
+        v = self.varint(2 * limit)
+        return v >> 1 if not v & 1 else -((v + 1) >> 1)
+
+    def blob(self, limit: int = MAX_FIELD) -> bytes:
+        head = self.varint(2 * limit + 1)
         if not head & 1:
             return self.take(head >> 1)
-        size = self.varint(1 << 40)
-        stored = self.take(head >> 1)
-        z = zlib.decompressobj()
-        try:
-            raw = z.decompress(stored, size)
-        except zlib.error:
-            raise SpikeyError("corrupt stream: bad deflate data") from None
-        if len(raw) != size or z.unconsumed_tail or not z.eof:
-            raise SpikeyError("corrupt stream: deflate data has the wrong length")
-        return raw
+        size = self.varint(limit)
+        return inflate(self.take(head >> 1), size)
+
+    def end(self):
+        if self.pos != len(self.data):
+            raise SpikeyError("corrupt stream: unexpected bytes after the last field")
 
 
-def write(s: Stream) -> bytes:
-    flags = s.coding | (FLAG_CANONICAL_HEADER if s.sample_rate is not None else 0)
-    parts = [MAGIC, bytes([VERSION]), s.model_id, bytes([flags])]
-    if s.coding in (CODING_ADC, CODING_IDENTITY):
-        parts.append(bytes([s.head]))
-    parts.append(_varint(s.n_samples))
-    parts.append(_varint(s.sample_rate) if s.sample_rate is not None else _blob(s.prefix))
-    parts.append(_blob(s.suffix))
-    if s.coding == CODING_ADC:
-        parts.append(_varint(len(s.exceptions)))
-        last = 0
-        for pos, value in s.exceptions:
-            parts.append(_varint(pos - last) + struct.pack("<h", value))
-            last = pos
-    parts += [s.payload, struct.pack("<I", s.file_crc)]
-    body = b"".join(parts)
-    return body + struct.pack("<I", zlib.crc32(body))
+def inflate(stored: bytes, size: int) -> bytes:
+    """zlib data that must inflate to exactly size bytes: never more is produced."""
+    z = zlib.decompressobj()
+    try:
+        raw = z.decompress(stored, size)
+    except zlib.error:
+        raise SpikeyError("corrupt stream: bad deflate data") from None
+    if len(raw) != size or z.unconsumed_tail or not z.eof or z.unused_data:
+        raise SpikeyError("corrupt stream: deflate data has the wrong length")
+    return raw
 
 
-def read(data: bytes, model_id: bytes) -> Stream:
-    if len(data) < 4 or data[:4] != MAGIC:
+def _checked(data: bytes, what: str) -> bytes:
+    """data less its last 4 bytes, which must be their CRC-32."""
+    if len(data) < 4 or struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
+        raise SpikeyError(f"corrupt stream: {what} fails its checksum (truncated or damaged)")
+    return data[:-4]
+
+
+# ---- 1. header, 2. container, 3. channels -------------------------------------------------------
+
+def write_header(h: Header) -> bytes:
+    body = [h.model_id, bytes([h.level, h.container, h.flags]), varint(h.channels), varint(h.frames),
+            varint(h.rate), varint(h.block_frames), write_container(h), write_channels(h)]
+    rest = b"".join(body)
+    head = MAGIC + bytes([VERSION]) + struct.pack("<I", FIXED + len(rest) + 4) + rest
+    return head + crc(head)
+
+
+def read_fixed(first: bytes) -> int:
+    """The header's length, from its first FIXED bytes: checks magic and version."""
+    if len(first) < 4 or first[:4] != MAGIC:
         raise SpikeyError("not a .brainwire stream (bad magic)")
-    if len(data) < 10:
+    if len(first) < FIXED:
         raise SpikeyError("corrupt stream: truncated header")
-    if data[4] > VERSION:
-        raise SpikeyError(f"stream format version {data[4]} is newer than this decoder ({VERSION})")
-    if data[4] != VERSION:
-        raise SpikeyError(f"unknown stream format version {data[4]}")
-    if len(data) < 18 or struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
-        raise SpikeyError("corrupt stream: checksum mismatch (truncated or damaged)")
-    if data[5:9] != model_id:
-        raise SpikeyError(f"stream was made with other weights (model {data[5:9].hex()}, "
+    if first[4] > VERSION:
+        raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
+    if first[4] != VERSION:
+        raise SpikeyError(f"stream format version {first[4]} is not read by this decoder (only {VERSION}); "
+                          "decode it with spikey 0.1")
+    return struct.unpack_from("<I", first, 5)[0]
+
+
+def read_header(data: bytes, model_id: bytes) -> Header:
+    """data: the whole header, as long as read_fixed said."""
+    r = Reader(_checked(data, "header"))
+    r.take(FIXED)
+    stream_model = r.take(4)
+    if stream_model != model_id:
+        raise SpikeyError(f"stream was made with other weights (model {stream_model.hex()}, "
                           f"this decoder has {model_id.hex()})")
-    r = _Reader(data, len(data) - 8)
-    r.take(9)
-    flags = r.take(1)[0]
-    if flags >> 3:
-        raise SpikeyError("corrupt stream: unknown flags")
-    coding = flags & 3
-    head = r.take(1)[0] if coding in (CODING_ADC, CODING_IDENTITY) else 0
-    n = r.varint(MAX_SAMPLES)
-    rate = r.varint(MAX_CANONICAL_RATE) if flags & FLAG_CANONICAL_HEADER else None
-    if rate is not None and n > MAX_CANONICAL_SAMPLES:
-        raise SpikeyError("corrupt stream: too many samples for a canonical WAV header")
-    prefix = r.blob() if rate is None else b""
-    suffix = r.blob()
+    level, container, flags = r.take(3)
+    if level != 0:
+        raise SpikeyError(f"corrupt stream: unknown level {level}")
+    if container not in CONTAINERS or flags >> 3:
+        raise SpikeyError("corrupt stream: unknown container or flags")
+    h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
+               r.varint(MAX_RATE), r.varint(MAX_BLOCK_FRAMES))
+    if h.block_frames == 0 or (h.channels == 0) != (container == GENERIC):
+        raise SpikeyError("corrupt stream: no block span, or channels that do not fit the container")
+    read_container(r, h)
+    read_channels(r, h)
+    r.end()
+    return h
+
+
+def write_container(h: Header) -> bytes:
+    parts = []
+    if h.container in (WAV, NPY) and not h.flags & CANONICAL or h.container == GENERIC:
+        parts.append(blob(h.prefix))
+    if h.container != ARRAY and h.container != GENERIC:
+        parts.append(blob(h.suffix))
+    if h.container in (RAW, GENERIC):
+        parts.append(blob(h.extension.encode()))
+    return b"".join(parts)
+
+
+def read_container(r: Reader, h: Header):
+    rules = {ARRAY: CANONICAL | ONE_DIM, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM, GENERIC: 0}
+    if h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1):
+        raise SpikeyError("corrupt stream: flags that this container does not have")
+    if h.container == ARRAY and not h.flags & CANONICAL:
+        raise SpikeyError("corrupt stream: a samples stream is always canonical")
+    if h.container in (WAV, NPY) and not h.flags & CANONICAL or h.container == GENERIC:
+        h.prefix = r.blob()
+    if h.container != ARRAY and h.container != GENERIC:
+        h.suffix = r.blob()
+    if h.container in (RAW, GENERIC):
+        try:
+            h.extension = r.blob(255).decode()
+        except UnicodeDecodeError:
+            raise SpikeyError("corrupt stream: the file extension is not text") from None
+
+
+def write_channels(h: Header) -> bytes:
+    if h.container == GENERIC:
+        return b""
+    refs = h.refs or [[] for _ in range(h.channels)]
+    return b"".join(varint(len(r)) + b"".join(varint(c) for c in r) for r in refs)
+
+
+def read_channels(r: Reader, h: Header):
+    if h.container == GENERIC:
+        return
+    for _ in range(h.channels):
+        if r.varint(0):
+            raise SpikeyError("corrupt stream: cross-channel prediction is not in this version")
+    h.refs = [[] for _ in range(h.channels)]
+
+
+# ---- 4. blocks ------------------------------------------------------------------------------------
+
+def write_block(channels: list, samples_crc: int) -> bytes:
+    body = b"".join(map(write_channel, channels)) + struct.pack("<I", samples_crc)
+    return body + crc(body)
+
+
+def read_block(data: bytes, h: Header, frames: int):
+    """(channels, CRC of the samples) of one block of the given frames; its bytes' CRC checked first."""
+    r = Reader(_checked(data, "block"))
+    channels = [read_channel(r, frames) for _ in range(h.channels)]
+    samples_crc = struct.unpack("<I", r.take(4))[0]
+    r.end()
+    return channels, samples_crc
+
+
+def write_channel(c: Channel) -> bytes:
+    s = c.code_set
+    parts = [bytes([s.coding])]
+    if s.coding == VERBATIM:
+        return parts[0] + c.payload
+    parts.append(bytes([c.head]))
+    if s.coding == ADC:
+        parts.append(varint(len(c.exceptions)))
+        last = 0
+        for pos, value in c.exceptions:
+            parts.append(varint(pos - last) + struct.pack("<h", value))
+            last = pos
+    elif s.coding == LATTICE:
+        parts += [varint(s.offset), varint(s.step), zigzag(s.k_lo), varint(s.k_hi - s.k_lo)]
+    else:
+        gaps = np.diff(s.values) // s.step
+        parts += [varint(s.step), varint(len(s.values)), zigzag(int(s.values[0]) // s.step),
+                  blob(b"".join(varint(int(g)) for g in gaps))]
+    parts += [varint(len(c.payload)), c.payload]
+    return b"".join(parts)
+
+
+def read_channel(r: Reader, frames: int) -> Channel:
+    coding = r.byte()
+    if coding == VERBATIM:
+        return Channel(CodeSet(VERBATIM), 0, [], r.take(2 * frames))
+    if coding not in (ADC, LATTICE, VALUE_SET):
+        raise SpikeyError(f"corrupt stream: unknown coding {coding}")
+    head = r.byte()
     exceptions = []
-    if coding == CODING_ADC:
+    if coding == ADC:
+        code_set = CodeSet(ADC)
         pos = 0
-        for _ in range(r.varint(n)):
-            pos += r.varint(n)
-            if pos >= n:
-                raise SpikeyError("corrupt stream: exception position out of range")
+        for i in range(r.varint(frames)):
+            pos += r.varint(frames)
+            if pos >= frames or (i and not exceptions[-1][0] < pos):
+                raise SpikeyError("corrupt stream: exception position out of order or range")
             exceptions.append((pos, struct.unpack("<h", r.take(2))[0]))
-    payload = r.take(r.end - r.pos)
-    file_crc = struct.unpack_from("<I", data, len(data) - 8)[0]
-    return Stream(data[5:9], coding, head, n, rate, prefix, suffix, exceptions, payload, file_crc)
+    elif coding == LATTICE:
+        offset, step = r.varint(65535), r.varint(65535)
+        k_lo = r.zigzag(65535)
+        k_hi = k_lo + r.varint(65535)
+        if not (step and offset < step and -32768 <= offset + step * k_lo and offset + step * k_hi <= 32767):
+            raise SpikeyError("corrupt stream: a lattice outside 16 bits")
+        code_set = CodeSet(LATTICE, offset, step, k_lo, k_hi)
+    else:
+        step, n = r.varint(65535), r.varint(65536)
+        first = r.zigzag(32768)
+        gaps = _varints(r.blob(10 * n), n - 1)
+        values = step * (first + np.concatenate([[0], np.cumsum(gaps, dtype=np.int64)]))
+        if not (step and n and (n == 1 or gaps.min() > 0) and values[0] >= -32768 and values[-1] <= 32767):
+            raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
+        code_set = CodeSet(VALUE_SET, step=step, values=values)
+    payload = r.take(r.varint(1 << 40))
+    return Channel(code_set, head, exceptions, payload)
+
+
+def _varints(data: bytes, n: int) -> np.ndarray:
+    r = Reader(data)
+    out = np.array([r.varint(65535) for _ in range(max(n, 0))], dtype=np.int64)
+    r.end()
+    return out
+
+
+def write_generic_block(raw: bytes) -> bytes:
+    """A span of a file Spikey does not model: deflated when that is shorter, with the raw bytes' CRC."""
+    packed = zlib.compress(raw, 6)
+    body = (b"\1" + packed if len(packed) < len(raw) else b"\0" + raw) + crc(raw)
+    return body + crc(body)
+
+
+def read_generic_block(data: bytes, size: int) -> bytes:
+    body = _checked(data, "block")
+    if len(body) < 5 or body[0] > 1:
+        raise SpikeyError("corrupt stream: bad generic block")
+    raw = inflate(body[1:-4], size) if body[0] else body[1:-4]
+    if len(raw) != size or crc(raw) != body[-4:]:
+        raise SpikeyError("corrupt stream: a generic block decodes to other bytes")
+    return raw
+
+
+# ---- 5. index, 6. trailer ---------------------------------------------------------------------------
+
+def write_index(lengths: list, file_crc: int) -> bytes:
+    index = varint(len(lengths)) + b"".join(varint(n) for n in lengths)
+    tail = index + struct.pack("<II", file_crc, len(index))
+    return tail + crc(tail)
+
+
+def read_trailer(last: bytes) -> tuple[int, int]:
+    """(file CRC, index length) from the stream's last TRAILER bytes; its CRC is checked with the index."""
+    if len(last) < TRAILER:
+        raise SpikeyError("corrupt stream: truncated")
+    return struct.unpack_from("<II", last, 0)
+
+
+def read_index(tail: bytes, h: Header, blocks_bytes: int) -> list:
+    """Each block's byte offset from the first block, and the end; tail is the index and the trailer."""
+    r = Reader(_checked(tail, "index"))
+    n = r.varint(blocks_bytes)
+    if n != h.n_blocks:
+        raise SpikeyError(f"corrupt stream: {n} blocks for {h.frames} frames of {h.block_frames}")
+    offsets = [0]
+    for _ in range(n):
+        offsets.append(offsets[-1] + r.varint(blocks_bytes))
+    r.take(8)
+    r.end()
+    if offsets[-1] != blocks_bytes:
+        raise SpikeyError("corrupt stream: the index does not match the blocks")
+    return offsets

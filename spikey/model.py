@@ -1,0 +1,87 @@
+"""The model as one value: everything encoder and decoder must share, loaded once, and its id.
+
+A Model holds the ADC level table, the Gaussian CDF table, the learned heads and the predictor's
+constants; `Model.encode`/`Model.decode` are the one place where the coder's kernels are called with
+them. Its id, written into every stream, is defined byte for byte in docs/format.md section 5.
+"""
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from spikey import SpikeyError
+from spikey import distribution as dist
+from spikey import network as net
+from spikey import predictor as pred
+from spikey.kernels import decode_levels, encode_levels
+from spikey.levels import LevelTable, load_adc_table
+
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+WEIGHTS_DIR = os.environ.get("SPIKEY_WEIGHTS", os.path.join(_PACKAGE_PARENT, "weights"))
+ADC_FILE = "adc.npz"
+NETWORK_FILE = "network.npz"
+
+# The constants that shape a probability besides the arrays, in the order the model id packs them.
+CONSTANTS = (pred.ORDER, pred.FORGET, pred.P_INIT, pred.P_TRACE_MAX, pred.VAR_RATE, pred.VAR_INIT, pred.VAR_MIN,
+             net.HISTORY, net.ERRORS, net.SIGMA_UNIT, net.SIGMA_CAP, net.MIN_SCALE)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    adc: LevelTable          # the challenge ADC's levels and code widths
+    heads: tuple             # w1, b1, wr, w2, b2, each with a leading axis over region heads
+    id: bytes
+
+    @property
+    def n_heads(self) -> int:
+        return len(self.heads[0])
+
+    def head(self, i: int) -> tuple:
+        """Head i's arrays (w1, b1, wr, w2, b2), as the coder takes them."""
+        return tuple(part[i] for part in self.heads)
+
+    def encode(self, table: LevelTable, idx: np.ndarray, head: int = 0) -> bytes:
+        """Range-coded payload of level indices idx on table, from a fresh predictor."""
+        return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
+                             *self.head(head)).tobytes()
+
+    def decode(self, table: LevelTable, payload: bytes, n: int, head: int = 0) -> np.ndarray:
+        """The n level indices (int32) that encode turned into payload."""
+        buf = np.frombuffer(payload, dtype=np.uint8)
+        return decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
+                             *self.head(head))
+
+
+def identify(table: LevelTable, head_arrays) -> bytes:
+    """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the
+    level values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each head array (float64
+    LE, C order), then CONSTANTS as float64 LE."""
+    h = hashlib.sha256()
+    for part, dtype in ((table.values, "<i2"), (table.edges, "<f8"), (dist.GAUSSIAN_CDF, "<i8"),
+                        *((a, "<f8") for a in head_arrays)):
+        h.update(np.ascontiguousarray(part, dtype=dtype).tobytes())
+    h.update(struct.pack(f"<{len(CONSTANTS)}d", *CONSTANTS))
+    return h.digest()[:4]
+
+
+def _load(folder, name, loader):
+    path = os.path.join(folder, name)
+    try:
+        return loader(path)
+    except (OSError, ValueError, KeyError) as e:
+        raise SpikeyError(f"cannot load {path}: {getattr(e, 'strerror', None) or e}") from None
+
+
+def from_folder(folder: str) -> Model:
+    table = _load(folder, ADC_FILE, load_adc_table)
+    heads = _load(folder, NETWORK_FILE, net.load_heads)
+    return Model(table, heads, identify(table, heads))
+
+
+@cache
+def default() -> Model:
+    """The model of weights/ (or of the folder SPIKEY_WEIGHTS names)."""
+    return from_folder(WEIGHTS_DIR)
