@@ -18,7 +18,7 @@ from spikey import model as models
 from spikey.container import Layout
 
 MAX_BLOCK_FRAMES = 1 << 17   # frames per block; docs/format.md section 4 has the measurements
-BLOCK_SAMPLES = 1 << 23      # at most this many samples (all channels) in a block: 16 MB of int16
+BLOCK_SAMPLES = 1 << 25      # at most this many samples (all channels) in a block: 64 MB of int16
 MIN_BLOCK_FRAMES = 1 << 12
 GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
 HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
@@ -38,13 +38,13 @@ def _best_head(model, table, idx) -> int:
 
 
 def encode_channel(x: np.ndarray, model) -> stream.Channel:
-    """The cheapest coding of one channel's samples x: through the model on its code set, or verbatim."""
-    code_set, idx, exceptions = codesets.find(x, model.adc)
-    table = code_set.table(model.adc)
-    head = _best_head(model, table, idx)
-    coded = stream.Channel(code_set, head, exceptions, model.encode(table, idx, head))
-    verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
-    return min(coded, verbatim, key=lambda c: len(stream.write_channel(c)))
+    """The cheapest coding of one channel's samples x: through the model on a code set, or verbatim."""
+    options = [stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())]
+    for code_set, idx, exceptions in codesets.candidates(x, model.adc):
+        table = code_set.table(model.adc)
+        head = _best_head(model, table, idx)
+        options.append(stream.Channel(code_set, head, exceptions, model.encode(table, idx, head)))
+    return min(options, key=lambda c: len(stream.write_channel(c)))
 
 
 def decode_channel(c: stream.Channel, frames: int, model) -> np.ndarray:
@@ -256,7 +256,7 @@ def encode_samples(x, rate: int = 0, model=None) -> bytes:
         raise SpikeyError(f"samples must be int16 shaped (frames,) or (frames, channels), not {x.dtype} {x.shape}")
     if not 0 <= rate <= stream.MAX_RATE:
         raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
-    x2 = x.reshape(len(x), -1) if x.ndim == 2 else x[:, None]
+    x2 = x if x.ndim == 2 else x[:, None]
     layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True)
     out = io.BytesIO()
     encode_frames(lambda a, b: np.ascontiguousarray(x2[a:b]), layout, out, model or models.default())

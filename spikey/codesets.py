@@ -35,20 +35,22 @@ class CodeSet:
         return value_set_table(self.values, self.step)
 
 
-def find(x: np.ndarray, adc: LevelTable):
-    """(code set, level indices, exceptions as (position, value)) for one channel's samples x."""
+def candidates(x: np.ndarray, adc: LevelTable):
+    """[(code set, level indices, exceptions as (position, value))] worth trying for one channel's
+    samples x: the ADC table where it fits; else the lattice, and the value set too where the lattice
+    is mostly unused (the set's own bytes decide, so the caller codes both and keeps the smaller)."""
     idx, off = adc.indices(x)
     if len(off) <= MAX_EXCEPTION_SHARE * len(x):
-        return CodeSet(ADC), idx, [(int(p), int(x[p])) for p in off]
+        return [(CodeSet(ADC), idx, [(int(p), int(x[p])) for p in off])]
     wide = x.astype(np.int64)
     lo, hi = int(wide.min()), int(wide.max())
     step = int(np.gcd.reduce(wide - lo)) or 1
     offset = lo % step
     k = (wide - offset) // step
-    k_lo, k_hi = int(k[0] if len(k) == 1 else k.min()), int(k.max())
+    k_lo, k_hi = (lo - offset) // step, (hi - offset) // step
+    found = [(CodeSet(LATTICE, offset, step, k_lo, k_hi), (k - k_lo).astype(np.int32), [])]
     used = np.unique(k)
     if len(used) < SPARSE_SHARE * (k_hi - k_lo + 1):
-        code_set = CodeSet(VALUE_SET, step=step, values=offset + step * used)
-        return code_set, np.searchsorted(used, k).astype(np.int32), []
-    return CodeSet(LATTICE, offset, step, k_lo, k_hi), (k - k_lo).astype(np.int32), []
-
+        found.append((CodeSet(VALUE_SET, step=step, values=offset + step * used),
+                      np.searchsorted(used, k).astype(np.int32), []))
+    return found

@@ -87,3 +87,14 @@ def canonical_prefix(layout: Layout) -> bytes | None:
     if layout.container in (stream.NPY, stream.ARRAY):
         return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar)
     return b""
+
+
+def read_recording(path, channels: int | None = None, rate: int = 0) -> tuple[Layout, np.ndarray]:
+    """A whole recording's layout and its frames (frames, channels), for training and benchmarks;
+    a file that is not int16 samples is refused."""
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        layout = probe(f, size, channels, rate)
+        if layout is None:
+            raise SpikeyError(f"{path}: not int16 samples")
+        return layout, read_frames(f, layout, 0, layout.frames)

@@ -2,11 +2,12 @@
 
 Each pushed sample is coded at once and every byte it settles comes back from that push; only bytes
 still subject to a range-coder carry wait. The concatenated output equals the payload that the file
-encoder writes for the same samples (CODING_ADC, no exceptions), so decode_levels reads it.
+encoder writes for the same samples (the ADC code set, no exceptions), so Model.decode reads it.
 """
 import numpy as np
 
-from spikey import SpikeyError, weights
+from spikey import SpikeyError
+from spikey import model as models
 from spikey import network as net
 from spikey import distribution as dist
 from spikey import predictor as pred
@@ -16,9 +17,10 @@ from spikey.kernels import encode_block
 
 
 class StreamEncoder:
-    def __init__(self, head: int = 0):
-        self.table = weights.adc_table()
-        self.head = weights.head(head)
+    def __init__(self, head: int = 0, model=None):
+        model = model or models.default()
+        self.table = model.adc
+        self.head = model.head(head)
         self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head[1], self.head[2]))
         self.coder = rc.encoder_new()
         self.out = np.zeros(64, dtype=np.uint8)

@@ -1,3 +1,4 @@
+import io
 import os
 import struct
 from pathlib import Path
@@ -9,7 +10,8 @@ os.environ["SPIKEY_KERNELS"] = "jit"
 import numpy as np
 import pytest
 
-from spikey.weights import adc_table
+from spikey import codec, stream
+from spikey.model import default as default_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples").glob("*.wav"))
@@ -41,5 +43,17 @@ def adc_signal():
     def make(n, seed=0):
         rng = np.random.default_rng(seed)
         idx = np.clip(512 + np.cumsum(rng.integers(-3, 4, n)), 0, 1023)
-        return adc_table().values[idx].astype(np.int16)
+        return default_model().adc.values[idx].astype(np.int16)
     return make
+
+
+def opened(encoded: bytes) -> codec.Opened:
+    """A stream's header and index, read as the decoder reads them."""
+    return codec.Opened(io.BytesIO(encoded), len(encoded), default_model())
+
+
+def channels_of(encoded: bytes, block: int = 0) -> list:
+    """The stream.Channel records of one block: code set, head, exceptions and payload per channel."""
+    s = opened(encoded)
+    start, stop = s.header.block_span(block)
+    return stream.read_block(s.block_bytes(block), s.header, stop - start)[0]

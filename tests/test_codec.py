@@ -1,3 +1,4 @@
+import io
 import os
 import subprocess
 import sys
@@ -5,12 +6,18 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SAMPLES, chunk, wav
-from spikey import codec, stream
+from conftest import ROOT, SAMPLES, channels_of, chunk, opened, wav
+from spikey import SpikeyError, codec, codesets, stream
 
 
-def coding_of(encoded):
-    return stream.read(encoded, codec.model_id()).coding
+def codings(encoded, block=0):
+    return [c.code_set.coding for c in channels_of(encoded, block)]
+
+
+def npy(x) -> bytes:
+    out = io.BytesIO()
+    np.save(out, x)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name[:8])
@@ -19,6 +26,7 @@ def test_embedded_recordings_round_trip_and_compress(path):
     encoded = codec.encode(raw)
     assert codec.decode(encoded) == raw
     assert len(raw) / len(encoded) > 2.5
+    assert codings(encoded) == [codesets.ADC]
 
 
 def test_edge_lengths_and_values(adc_signal):
@@ -40,26 +48,104 @@ def test_off_grid_samples_are_exceptions(adc_signal):
     x[[0, 17, 9999]] = [1, -7, 12345]
     raw = wav(x)
     encoded = codec.encode(raw)
-    s = stream.read(encoded, codec.model_id())
-    assert s.coding == stream.CODING_ADC and [p for p, _ in s.exceptions] == [0, 17, 9999]
+    [c] = channels_of(encoded)
+    assert c.code_set.coding == codesets.ADC and [p for p, _ in c.exceptions] == [0, 17, 9999]
     assert codec.decode(encoded) == raw
 
 
-def test_codings_are_chosen_by_content(adc_signal):
+def test_code_sets_are_chosen_by_content():
     rng = np.random.default_rng(1)
     smooth = (3000 * np.sin(np.arange(20000) / 50) + rng.normal(0, 20, 20000)).astype(np.int16)
-    assert coding_of(codec.encode(wav(smooth))) == stream.CODING_IDENTITY
-    assert coding_of(codec.encode(wav(rng.integers(-32768, 32768, 3000)))) == stream.CODING_VERBATIM
-    assert coding_of(codec.encode(wav(b"\0" * 64, fmt=(1, 2, 16)))) == stream.CODING_GENERIC
-    assert codec.decode(codec.encode(wav(smooth))) == wav(smooth)
+    gain = (smooth // 40 * 12 + 3).astype(np.int16)        # every value 3 + 12k
+    sparse = np.int16([-900, -20, 0, 7, 3000])[rng.integers(0, 5, 5000)]
+    noise = rng.integers(-32768, 32768, 3000).astype(np.int16)
+    encoded = codec.encode_samples(np.stack([smooth, gain], axis=1))
+    [a, b] = channels_of(encoded)
+    assert a.code_set.coding == codesets.LATTICE and a.code_set.step == 1
+    assert (b.code_set.coding, b.code_set.offset, b.code_set.step) == (codesets.LATTICE, 3, 12)
+    assert codings(codec.encode_samples(sparse)) == [codesets.VALUE_SET]
+    assert codings(codec.encode_samples(noise)) == [codesets.VERBATIM]
+    for x in (smooth, gain, sparse, noise):
+        assert np.array_equal(codec.decode_samples(codec.encode_samples(x)), x)
 
 
-def test_odd_layouts_round_trip(adc_signal):
-    x = adc_signal(999)
-    for raw in [wav(x, before=chunk(b"LIST", b"INFOISFT\x05\0\0\0spky\0")), wav(x, after=chunk(b"junk", b"z" * 9)),
-                wav(x.tobytes() + b"\x07"), wav(x, riff_size=0xFFFFFFFF), wav(x)[:-11],
-                wav(b"\x80\x00" * 100, fmt=(1, 1, 8)), wav(b"\0" * 48, fmt=(3, 2, 32))]:
-        assert codec.decode(codec.encode(raw)) == raw
+def test_a_lattice_costs_what_its_levels_cost():
+    """x*12 + 3 codes in as many bytes as x: the gain is free."""
+    rng = np.random.default_rng(2)
+    x = np.cumsum(rng.integers(-3, 4, 30000)).astype(np.int16) + 200
+    assert abs(len(codec.encode_samples(x * 12 + 3)) - len(codec.encode_samples(x))) < 40
+
+
+def test_generic_container_keeps_any_other_file():
+    for raw in [wav(b"\0" * 64, fmt=(1, 2, 24)), wav(b"\0" * 48, fmt=(3, 2, 32)), npy(np.arange(9.0))]:
+        encoded = codec.encode(raw)
+        assert opened(encoded).header.container == stream.GENERIC
+        assert codec.decode(encoded) == raw
+
+
+@pytest.mark.parametrize("channels", [1, 2, 5])
+def test_multichannel_wav_round_trips_with_a_state_per_channel(adc_signal, channels):
+    x = np.stack([adc_signal(7000, seed=c) for c in range(channels)], axis=1)
+    raw = wav(x.ravel(), fmt=(1, channels, 16))
+    encoded = codec.encode(raw)
+    assert codec.decode(encoded) == raw
+    assert codings(encoded) == [codesets.ADC] * channels
+    alone = [len(codec.encode(wav(x[:, c]))) for c in range(channels)]
+    assert len(encoded) <= sum(alone)            # each channel as good as coded alone, one header
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "1-D"])
+def test_npy_round_trips_in_its_own_order(layout, adc_signal):
+    x = np.stack([adc_signal(3000, seed=c) for c in range(3)], axis=1)
+    x = {"C": x, "F": np.asfortranarray(x), "1-D": x[:, 0]}[layout]
+    raw = npy(x)
+    assert codec.decode(codec.encode(raw)) == raw
+
+
+def test_raw_int16_needs_its_channel_count_and_keeps_a_partial_frame(adc_signal):
+    raw = adc_signal(3001).tobytes() + b"\x07"
+    with pytest.raises(SpikeyError, match="channel count"):
+        codec.encode(raw)
+    encoded = codec.encode(raw, channels=3, rate=30000, extension=".dat")
+    h = opened(encoded).header
+    assert (h.container, h.channels, h.frames, h.rate, h.extension) == (stream.RAW, 3, 1000, 30000, ".dat")
+    assert codec.decode(encoded) == raw
+
+
+def test_blocks_are_independent_and_slices_read_only_their_blocks(adc_signal, monkeypatch):
+    monkeypatch.setattr(codec, "MAX_BLOCK_FRAMES", 1 << 12)
+    x = np.stack([adc_signal(10000, seed=3), adc_signal(10000, seed=4)], axis=1)
+    encoded = codec.encode_samples(x)
+    s = opened(encoded)
+    assert s.header.n_blocks == 3 and s.header.block_frames == 4096
+    read, block_bytes = [], codec.Opened.block_bytes
+    monkeypatch.setattr(codec.Opened, "block_bytes", lambda self, i: read.append(i) or block_bytes(self, i))
+    for start, stop, blocks in [(0, 10000, [0, 1, 2]), (5000, 6000, [1]), (4095, 4097, [0, 1]), (9999, 10000, [2]),
+                                (3, 3, [])]:
+        read.clear()
+        assert np.array_equal(codec.decode_samples(encoded, start, stop), x[start:stop])
+        assert read == blocks
+
+
+def test_samples_api_keeps_shape_and_memory_order():
+    x = np.arange(-3000, 3000, dtype=np.int16).reshape(2000, 3)
+    for view in (x, np.asfortranarray(x), x[::2], x[:, 1], x[:, 1:2]):
+        y = codec.decode_samples(codec.encode_samples(view, rate=30000))
+        assert y.flags.c_contiguous and y.shape == view.shape and np.array_equal(y, view)
+    out = np.empty((2000, 3), dtype=np.int16)
+    assert codec.decode_samples(codec.encode_samples(x), out=out) is out and np.array_equal(out, x)
+    for bad in (x.astype(np.int32), x.reshape(1, 2000, 3)):
+        with pytest.raises(SpikeyError, match="int16"):
+            codec.encode_samples(bad)
+
+
+def test_slices_of_files_are_plain_containers(adc_signal):
+    x = np.stack([adc_signal(5000, seed=c) for c in range(2)], axis=1)
+    raw = wav(x.ravel(), fmt=(1, 2, 16), after=chunk(b"LIST", b"INFOx"))
+    part = codec.decode(codec.encode(raw), start=100, stop=300)
+    assert part == wav(x[100:300].ravel(), fmt=(1, 2, 16))
+    with pytest.raises(SpikeyError, match="slice"):
+        codec.decode(codec.encode(raw), start=300, stop=100)
 
 
 def test_decoding_without_the_jit_gives_the_same_bytes(tmp_path):

@@ -26,7 +26,7 @@ def run_codec(kind, tmp_path, src):
 
 
 @pytest.mark.parametrize("make", [lambda tmp: SAMPLES[0], lambda tmp: _write(tmp, wav(list(range(-3000, 3000, 7))))],
-                         ids=["recording", "identity coding"])
+                         ids=["recording", "lattice coding"])
 def test_aot_and_jit_give_identical_bytes(tmp_path, make):
     src = make(tmp_path)
     aot_stream, aot_back, aot_imported_numba = run_codec("aot", tmp_path, src)
@@ -43,11 +43,14 @@ def _write(tmp_path, data):
 
 
 def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path):
-    script = ("import sys; from spikey import codec, kernels, stream, weights; from spikey.container import parse; "
-              "from spikey.streaming import StreamEncoder; assert kernels.KIND == 'ahead-of-time'; "
-              "raw = open(sys.argv[1], 'rb').read(); s = parse(raw).samples; e = StreamEncoder(); "
+    script = ("import io, sys; from spikey import codec, kernels, model, stream; "
+              "from spikey.container import read_recording; from spikey.streaming import StreamEncoder; "
+              "assert kernels.KIND == 'ahead-of-time'; "
+              "s = read_recording(sys.argv[1])[1][:, 0]; e = StreamEncoder(); "
               "out = b''.join(e.push(s[i:i + 999]) for i in range(0, len(s), 999)) + e.finish(); "
-              "print(out == stream.read(codec.encode(raw), weights.model_id()).payload, 'numba' in sys.modules)")
+              "d = codec.encode_samples(s); o = codec.Opened(io.BytesIO(d), len(d), model.default()); "
+              "payload = stream.read_block(o.block_bytes(0), o.header, len(s))[0][0].payload; "
+              "print(out == payload, 'numba' in sys.modules)")
     env = dict(os.environ, SPIKEY_KERNELS="aot", PYTHONPATH=str(ROOT))
     r = subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from spikey import npz, weights
+from spikey import model, npz
 
 
-@pytest.mark.parametrize("name", [weights.ADC_FILE, weights.NETWORK_FILE])
+@pytest.mark.parametrize("name", [model.ADC_FILE, model.NETWORK_FILE])
 def test_reads_the_weights_as_numpy_does(name):
-    path = f"{weights.WEIGHTS_DIR}/{name}"
+    path = f"{model.WEIGHTS_DIR}/{name}"
     mine, theirs = npz.read(path), np.load(path)
     assert list(mine) == list(theirs)
     for k in theirs:

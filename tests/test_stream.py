@@ -1,6 +1,12 @@
+import struct
+import zlib
+
+import numpy as np
 import pytest
 
+from conftest import channels_of, opened
 from spikey import SpikeyError, codec, stream
+from spikey.model import default
 
 
 @pytest.fixture(scope="module")
@@ -9,22 +15,41 @@ def encoded(recording):
 
 
 def test_fields(recording, encoded):
-    s = stream.read(encoded, codec.model_id())
+    h = opened(encoded).header
     assert encoded[:4] == b"SPKY" and encoded[4] == stream.VERSION
-    assert s.coding == stream.CODING_ADC and s.sample_rate == 19531
-    assert s.n_samples == (len(recording) - 44) // 2 and s.prefix == b"" and s.suffix == b""
-    assert stream.write(s) == encoded
+    assert (h.container, h.flags, h.channels, h.rate) == (stream.WAV, stream.CANONICAL, 1, 19531)
+    assert h.frames == (len(recording) - 44) // 2 and h.prefix == b"" and h.suffix == b"" and h.n_blocks == 1
+    header_len = struct.unpack_from("<I", encoded, 5)[0]
+    assert stream.write_header(h) == encoded[:header_len]
+    block = stream.write_block(channels_of(encoded), zlib.crc32(recording[44:]))
+    assert block == opened(encoded).block_bytes(0)
 
 
-def test_refuses_other_weights_and_newer_versions(encoded):
+def test_every_section_reads_back_what_was_written():
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, 3, 10**9, 30000, 1 << 15, b"", b"\1\2", ".dat")
+    data = stream.write_header(h)
+    assert stream.read_header(data, b"abcd") == stream.Header(**{**vars(h), "refs": [[], [], []]})
+    assert stream.read_fixed(data[:stream.FIXED]) == len(data)
+    tail = stream.write_index([5, 7, 1], 0xDEADBEEF)
+    assert stream.read_trailer(tail[-stream.TRAILER:]) == (0xDEADBEEF, len(tail) - stream.TRAILER)
+    h.frames, h.block_frames = 3000, 1000
+    assert stream.read_index(tail, h, 13) == [0, 5, 12, 13]
+    with pytest.raises(SpikeyError, match="blocks for"):
+        stream.read_index(tail, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 13)
+    for v in (0, 1, -1, 127, -128, 2**40, -(2**40)):
+        assert stream.Reader(stream.zigzag(v)).zigzag(2**41) == v
+
+
+def test_refuses_other_weights_and_other_versions(encoded):
     with pytest.raises(SpikeyError, match="other weights"):
-        stream.read(encoded, b"\0\0\0\0")
-    newer = bytearray(encoded)
-    newer[4] = stream.VERSION + 1
-    with pytest.raises(SpikeyError, match="newer"):
-        stream.read(bytes(newer), codec.model_id())
+        stream.read_header(encoded[:struct.unpack_from("<I", encoded, 5)[0]], b"\0\0\0\0")
+    for version, message in [(stream.VERSION + 1, "newer"), (1, "spikey 0.1")]:
+        other = bytearray(encoded)
+        other[4] = version
+        with pytest.raises(SpikeyError, match=message):
+            codec.decode(bytes(other))
     with pytest.raises(SpikeyError, match="magic"):
-        stream.read(b"RIFF" + encoded[4:], codec.model_id())
+        codec.decode(b"RIFF" + encoded[4:])
 
 
 def test_every_truncation_is_detected(encoded):
@@ -34,8 +59,33 @@ def test_every_truncation_is_detected(encoded):
 
 
 def test_bit_flips_are_detected(encoded):
-    for pos in list(range(0, 40)) + list(range(40, len(encoded), 211)):
+    for pos in list(range(0, 40)) + list(range(40, len(encoded), 211)) + list(range(len(encoded) - 30, len(encoded))):
         damaged = bytearray(encoded)
         damaged[pos] ^= 1 << (pos % 8)
         with pytest.raises(SpikeyError):
             codec.decode(bytes(damaged))
+
+
+def test_a_forged_length_is_refused_before_any_work(encoded):
+    """A header may not declare more frames than its blocks carry: the index must hold one entry a block."""
+    s = opened(encoded)
+    header_len = struct.unpack_from("<I", encoded, 5)[0]
+    blocks = encoded[header_len:s.offsets[-1]]
+    for frames in (2**31, 2**40, s.header.frames + s.header.block_frames):
+        forged = stream.write_header(stream.Header(**{**vars(s.header), "frames": frames}))
+        with pytest.raises(SpikeyError, match="blocks for"):
+            codec.decode(forged + blocks + stream.write_index([len(blocks)], s.file_crc))
+
+
+def test_a_golden_stream_pins_the_bytes_and_the_model_id():
+    """Any change to what shapes a probability, or to the format, shows here first: bump the model or
+    the version on purpose, then update these figures."""
+    rng = np.random.default_rng(0)
+    x = default().adc.values[np.clip(512 + np.cumsum(rng.integers(-3, 4, 4000)), 0, 1023)].astype(np.int16)
+    encoded = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000)
+    assert default().id.hex() == GOLDEN_MODEL_ID
+    assert (len(encoded), f"{zlib.crc32(encoded):08x}") == GOLDEN_STREAM
+
+
+GOLDEN_MODEL_ID = "67a6b791"
+GOLDEN_STREAM = (3240, "bf071c00")

@@ -1,17 +1,16 @@
 import numpy as np
 import pytest
 
-from conftest import SAMPLES
-from spikey import SpikeyError, codec, stream
+from conftest import SAMPLES, channels_of
+from spikey import SpikeyError, codec
 from spikey.streaming import StreamEncoder
 from spikey.training.split import read_samples
-from spikey.weights import model_id
 
 
 def test_pushed_chunks_give_the_file_payload():
     samples = read_samples(SAMPLES[0])[:30000]
-    file_stream = stream.read(codec.encode(SAMPLES[0].read_bytes()[:44] + samples.tobytes()), model_id())
-    enc = StreamEncoder(file_stream.head)
+    [file_channel] = channels_of(codec.encode_samples(samples))
+    enc = StreamEncoder(file_channel.head)
     rng = np.random.default_rng(0)
     out, pos = [], 0
     for size in [1, 1, 2, 0, 5] + list(rng.integers(1, 3000, 40)):
@@ -19,7 +18,7 @@ def test_pushed_chunks_give_the_file_payload():
         pos += size
     out.append(enc.push(samples[pos:]))
     out.append(enc.finish())
-    assert b"".join(out) == file_stream.payload
+    assert b"".join(out) == file_channel.payload
 
 
 def test_bytes_come_out_as_samples_go_in():

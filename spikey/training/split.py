@@ -22,7 +22,7 @@ def split(folder) -> tuple[list[Path], list[Path]]:
 
 
 def read_samples(path) -> np.ndarray:
-    layout = container.parse(Path(path).read_bytes())
-    if layout is None:
-        raise ValueError(f"{path}: not 16-bit mono PCM")
-    return layout.samples
+    layout, x = container.read_recording(path)
+    if layout.channels != 1:
+        raise ValueError(f"{path}: not a mono recording")
+    return x[:, 0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from spikey import weights
+from spikey import model as models
 from spikey.levels import load_adc_table, save_adc_table
 from spikey.training import dataset, split, topology
 
@@ -65,9 +65,9 @@ def best_head_bits(heads, val_parts):
 def save(heads, out_dir: Path, cfg: dict, report: dict):
     from spikey import network
     arrays = {k: np.stack([h.arrays()[k] for h in heads]).astype(np.float32) for k in heads[0].arrays()}
-    np.savez_compressed(out_dir / weights.NETWORK_FILE, **arrays)
-    table = load_adc_table(out_dir / weights.ADC_FILE)
-    report["model_id"] = weights.identify(table, network.load_heads(out_dir / weights.NETWORK_FILE)).hex()
+    np.savez_compressed(out_dir / models.NETWORK_FILE, **arrays)
+    table = load_adc_table(out_dir / models.ADC_FILE)
+    report["model_id"] = models.identify(table, network.load_heads(out_dir / models.NETWORK_FILE)).hex()
     manifest = {"config": cfg, "split": "validation = sha1(file name)[0] % 5 == 0", **report}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
@@ -139,7 +139,7 @@ def run(config_path, out_dir="weights"):
           f"tinygrad device {Device.DEFAULT}", flush=True)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    adc_path = out_dir / weights.ADC_FILE
+    adc_path = out_dir / models.ADC_FILE
     if not adc_path.exists():
         raise SystemExit(f"{adc_path} is missing: fit it first (spikey fit-adc {cfg['data']} -o {adc_path})")
     if cfg["learn_widths"]:

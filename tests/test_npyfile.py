@@ -1,0 +1,39 @@
+import io
+
+import numpy as np
+import pytest
+
+from spikey import container, npyfile, stream
+
+
+def saved(x) -> bytes:
+    out = io.BytesIO()
+    np.save(out, x)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("x", [np.arange(12, dtype=np.int16), np.arange(12, dtype=np.int16).reshape(4, 3),
+                               np.asfortranarray(np.arange(12, dtype=np.int16).reshape(4, 3)),
+                               np.zeros((0, 5), dtype=np.int16)], ids=["1-D", "C", "Fortran", "empty"])
+def test_what_np_save_writes_is_canonical_and_read_back(x):
+    raw = saved(x)
+    f = io.BytesIO(raw)
+    layout = npyfile.parse(f, len(raw))
+    assert layout.canonical and layout.one_dim == (x.ndim == 1) and layout.suffix == b""
+    assert layout.planar == (x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous)
+    assert np.array_equal(container.read_frames(f, layout, 0, layout.frames), x if x.ndim == 2 else x[:, None])
+    assert npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar) == layout.prefix
+
+
+@pytest.mark.parametrize("x", [np.arange(4, dtype=">i2"), np.arange(4, dtype=np.uint16), np.zeros((2, 2, 2), np.int16),
+                               np.arange(4.0)], ids=["big-endian", "uint16", "3-D", "float"])
+def test_other_arrays_go_to_the_generic_container(x):
+    raw = saved(x)
+    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
+
+
+def test_a_truncated_npy_is_not_modelled():
+    raw = saved(np.arange(100, dtype=np.int16))[:-3]
+    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
+    assert container.probe(io.BytesIO(raw), len(raw)) is None
+    assert stream.NPY == npyfile.parse(io.BytesIO(saved(np.int16([1]))), 130).container

@@ -1,0 +1,71 @@
+import io
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLES, chunk, wav
+from spikey import SpikeyError, container, stream, wavfile
+
+
+def layout_and_frames(raw: bytes):
+    f = io.BytesIO(raw)
+    layout = wavfile.parse(f, len(raw))
+    return layout, None if layout is None else container.read_frames(f, layout, 0, layout.frames)
+
+
+def rebuilt(layout, x) -> bytes:
+    return layout.prefix + x.astype("<i2").tobytes() + layout.suffix
+
+
+def test_recordings_have_canonical_headers():
+    for path in SAMPLES:
+        raw = path.read_bytes()
+        layout, x = layout_and_frames(raw)
+        assert layout.canonical and layout.prefix == wavfile.header(layout.frames, 1, layout.rate)
+        assert layout.suffix == b"" and rebuilt(layout, x) == raw
+
+
+@pytest.mark.parametrize("before,after", [(b"", b""), (chunk(b"LIST", b"INFOx"), b""),
+                                          (b"", chunk(b"junk", b"abc")), (chunk(b"fact", b"1234"), b"tail")])
+def test_layout_keeps_every_byte(before, after):
+    raw = wav([1, -2, 3], before=before, after=after)
+    layout, x = layout_and_frames(raw)
+    assert list(x[:, 0]) == [1, -2, 3] and layout.canonical == (not before and not after)
+    assert rebuilt(layout, x) == raw
+
+
+def test_channels_are_interleaved_frames():
+    x = np.arange(24, dtype=np.int16).reshape(8, 3)
+    layout, y = layout_and_frames(wav(x.ravel(), fmt=(1, 3, 16)))
+    assert layout.channels == 3 and layout.canonical and np.array_equal(x, y)
+
+
+def test_odd_data_length_and_lying_sizes():
+    raw = wav(b"\x01\x02\x03", riff_size=7)
+    layout, x = layout_and_frames(raw)
+    assert list(x[:, 0]) == [0x0201] and rebuilt(layout, x) == raw
+    truncated = wav(np.arange(10))[:-5]          # data chunk claims more than the file holds
+    layout, x = layout_and_frames(truncated)
+    assert rebuilt(layout, x) == truncated
+    stereo = wav(np.arange(7), fmt=(1, 2, 16))   # half a frame at the end stays in the suffix
+    layout, x = layout_and_frames(stereo)
+    assert x.shape == (3, 2) and rebuilt(layout, x) == stereo
+
+
+def test_other_formats_go_to_the_generic_container():
+    assert layout_and_frames(wav(b"\0" * 8, fmt=(3, 1, 32)))[0] is None
+    assert layout_and_frames(wav(b"\0" * 8, fmt=(1, 2, 24)))[0] is None
+
+
+@pytest.mark.parametrize("raw", [b"RIFF\0\0\0\0WAVE", wav([1])[:20], b"RIFF\0\0\0\0WAVEdata\0\0\0\0"])
+def test_refuses_a_broken_wav(raw):
+    with pytest.raises(SpikeyError):
+        wavfile.parse(io.BytesIO(raw), len(raw))
+
+
+def test_container_probe_refuses_unknown_bytes_without_a_channel_count():
+    for raw in [b"", b"RIFF", b"hello world, not a wav"]:
+        with pytest.raises(SpikeyError, match="channel count"):
+            container.probe(io.BytesIO(raw), len(raw))
+    layout = container.probe(io.BytesIO(b"hello world"), 11, channels=2, rate=30000)
+    assert (layout.container, layout.frames, layout.suffix) == (stream.RAW, 2, b"rld")
