@@ -25,3 +25,12 @@ def _source_hash() -> str:
 SOURCE_HASH = _source_hash()
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
                                                       "spikey", f"numba-{SOURCE_HASH}"))
+
+
+def __getattr__(name):
+    """spikey.encode_samples and spikey.decode_samples, imported on first use: a per-file process
+    that never calls them does not pay for the codec's imports here."""
+    if name in ("encode_samples", "decode_samples"):
+        from spikey import codec
+        return getattr(codec, name)
+    raise AttributeError(f"module 'spikey' has no attribute {name!r}")

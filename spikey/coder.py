@@ -65,12 +65,20 @@ def online(w, h, var, centres):
 
 
 @njit(cache=True, inline="always")
-def _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
+def predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
     """Online prediction, then the head's Gaussian: (online mean, final mean, final 1/sigma)."""
     mu, sigma = online(w, h, var, centres)
     net.inputs(x, h, errors, mu, sigma, centres[0], centres[len(centres) - 1])
     shift, factor = net.head(x, z, rec, w1, b1, wr, w2, b2)
     return mu, mu + shift * sigma, 1.0 / (sigma * factor)
+
+
+@njit(cache=True, inline="always")
+def observe(w, P, h, gain, var, errors, var_rate, t, y, mu):
+    """Learn from sample t once it is known (coded, or decoded), the one update encoder, decoder and
+    training share: y is its linearised value, mu the online prediction it was coded with."""
+    net.push_error(errors, y - mu)
+    pred.update(w, P, h, gain, var, var_rate, t, y, mu)
 
 
 @njit(cache=True, _nrt=False)
@@ -81,13 +89,12 @@ def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         k = idx[i]
         lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
-        net.push_error(errors, centres[k] - mu)
-        pred.update(w, P, h, gain, var, var_rate, t0 + i, centres[k], mu)
+        observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
     s[0] = t0 + len(idx)
 
 
@@ -109,12 +116,11 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        mu, mean, inv_sigma = _distribution(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         target = rc.decode_target(st, total)
         k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
         rc.decode_consume(st, buf, lo, hi - lo)
-        net.push_error(errors, centres[k] - mu)
-        pred.update(w, P, h, gain, var, var_rate, t0 + i, centres[k], mu)
+        observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
         idx[i] = k
     s[0] = t0 + len(idx)
 

@@ -19,7 +19,7 @@ def fit_levels(values: np.ndarray) -> np.ndarray:
     gaps = np.diff(values)
     usual = np.median(gaps)
     filled = [values[:1]]
-    for lo, gap in zip(values[:-1], gaps):
+    for lo, gap in zip(values[:-1], gaps, strict=True):
         missing = int(round(gap / usual)) - 1
         filled.append(lo + np.round(gap * np.arange(1, missing + 1) / (missing + 1)).astype(np.int64))
         filled.append(np.array([lo + gap]))

@@ -6,7 +6,7 @@ from spikey.jit import njit
 
 from spikey import network as net
 from spikey import predictor as pred
-from spikey.coder import online
+from spikey.coder import observe, online
 from spikey.levels import LevelTable
 
 OPEN_END = 1e4           # a standardised edge this far out stands for the open end bins of the rails
@@ -32,8 +32,7 @@ def _examples(idx, edges, centres, pick):
             bins[j, 1] = (edges[k + 1] - mu) / sigma if k < n_levels - 1 else OPEN_END
             where[j, 0], where[j, 1], where[j, 2] = k, mu, sigma
             j += 1
-        net.push_error(errors, centres[k] - mu)
-        pred.update(w, P, h, gain, var, pred.VAR_RATE, t, centres[k], mu)
+        observe(w, P, h, gain, var, errors, pred.VAR_RATE, t, centres[k], mu)
     return inputs, bins, where
 
 

@@ -69,7 +69,7 @@ def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: H
     head = Head(cfg["hidden"])
     if start is not None:
         for mine, theirs in zip(nn.state.get_parameters([head.l1, head.l2]),
-                                nn.state.get_parameters([start.l1, start.l2])):
+                                nn.state.get_parameters([start.l1, start.l2]), strict=True):
             mine.assign(theirs.detach().contiguous()).realize()
     params = nn.state.get_parameters([head.l1, head.l2])
     opt = nn.optim.Adam(params, lr=cfg["learning_rate"])

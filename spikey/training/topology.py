@@ -24,7 +24,7 @@ def descriptor(samples: np.ndarray) -> np.ndarray:
     z = (d - d.mean()) / scale
     power = np.abs(np.fft.rfft(d)) ** 2
     edges = (np.array([0.0, 0.05, 0.25, 1.0]) * len(power)).astype(int)
-    bands = [power[a:b].sum() for a, b in zip(edges[:-1], edges[1:])]
+    bands = [power[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)]
     total = sum(bands) + 1e-12
     rails = np.mean((samples <= -32700) | (samples >= 32700))
     return np.array([np.log(scale), np.log(np.mean(z ** 4) + 1e-12), np.mean(np.abs(z) > 5),
@@ -92,12 +92,13 @@ def report(folder, out_path, k: int):
     print(f"{len(files)} recordings; regions (k-means on {', '.join(FEATURES)}): "
           f"sizes {np.bincount(labels, minlength=k).tolist()}")
     for j, c in enumerate(centres):
-        print(f"  region {j}: centre (ranks) " + ", ".join(f"{n} {v:.2f}" for n, v in zip(FEATURES, c)))
+        print(f"  region {j}: centre (ranks) " + ", ".join(f"{n} {v:.2f}" for n, v in zip(FEATURES, c, strict=True)))
     if pairs:
         rs = [p["r"] for p in pairs]
         print(f"{len(pairs)} simultaneous pairs (equal length, lag-0 correlation of differences): median r "
               f"{np.median(rs):.3f}, max {max(rs):.3f}; {sum(p['aligned at lag 0'] for p in pairs)} peak at lag 0")
     else:
         print("no simultaneous pairs")
-    Path(out_path).write_text(json.dumps({"regions": dict(zip(names, labels.tolist())), "pairs": pairs}, indent=1))
+    regions = dict(zip(names, labels.tolist(), strict=True))
+    Path(out_path).write_text(json.dumps({"regions": regions, "pairs": pairs}, indent=1))
     print(f"topology written to {out_path}")

@@ -97,8 +97,8 @@ def train_fully_connected(train_files, val_files, cfg, adc_path, start):
     heads = [shared]     # with regions, the shared head stays as head 0 for recordings no region suits
     if cfg["regions"] > 1:
         for r in range(cfg["regions"]):
-            mine = [p for p, lab in zip(train_parts, labels) if lab == r]
-            watch = [p for p, lab in zip(val_parts, val_labels) if lab == r] or val_parts
+            mine = [p for p, lab in zip(train_parts, labels, strict=True) if lab == r]
+            watch = [p for p, lab in zip(val_parts, val_labels, strict=True) if lab == r] or val_parts
             heads.append(train(*_stack(mine), *_stack(watch), cfg["region_steps"], cfg, label=f"region {r}",
                                start=shared))
     val_bins = _stack(val_parts)[1]
