@@ -17,15 +17,13 @@ from spikey import SpikeyError, codesets, container, stream
 from spikey import model as models
 from spikey.container import Layout
 
-MAX_BLOCK_FRAMES = 1 << 17   # frames per block; docs/format.md section 4 has the measurements
-BLOCK_SAMPLES = 1 << 25      # at most this many samples (all channels) in a block: 64 MB of int16
-MIN_BLOCK_FRAMES = 1 << 12
+MAX_BLOCK_FRAMES = 1 << 18   # frames per block; docs/format.md section 4.1 has the measurements
 GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
 HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
 
 
 def block_frames(channels: int) -> int:
-    return max(MIN_BLOCK_FRAMES, min(MAX_BLOCK_FRAMES, BLOCK_SAMPLES // max(channels, 1)))
+    return min(MAX_BLOCK_FRAMES, max(1, stream.MAX_BLOCK_SAMPLES // channels))
 
 
 # ---- one channel of one block -----------------------------------------------------------------------

@@ -32,7 +32,7 @@ ONE_DIM = 4                    # the samples were a 1-D array (npy or the sample
 
 MAX_CHANNELS = 1 << 16
 MAX_FRAMES = 1 << 48
-MAX_BLOCK_FRAMES = 1 << 24
+MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1
 MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
 
@@ -199,9 +199,9 @@ def read_header(data: bytes, model_id: bytes) -> Header:
     if container not in CONTAINERS or flags >> 3:
         raise SpikeyError("corrupt stream: unknown container or flags")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
-               r.varint(MAX_RATE), r.varint(MAX_BLOCK_FRAMES))
-    if h.block_frames == 0 or (h.channels == 0) != (container == GENERIC):
-        raise SpikeyError("corrupt stream: no block span, or channels that do not fit the container")
+               r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES))
+    if not 0 < h.block_frames * max(h.channels, 1) <= MAX_BLOCK_SAMPLES or (h.channels == 0) != (container == GENERIC):
+        raise SpikeyError("corrupt stream: a block span out of range, or channels that do not fit the container")
     read_container(r, h)
     read_channels(r, h)
     r.end()
