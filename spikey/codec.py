@@ -78,9 +78,9 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model) -> stream.Header:
+def _header(layout: Layout, model, unsigned=False) -> stream.Header:
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
-             | (stream.ONE_DIM if layout.one_dim else 0))
+             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if unsigned else 0))
     return stream.Header(model.id, 0, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
                          layout.extension)
@@ -96,10 +96,10 @@ def layout_of(h: stream.Header) -> Layout:
     return layout
 
 
-def encode_frames(frames_of, layout: Layout, out, model, file_crc=None) -> None:
+def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
     container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
-    h = _header(layout, model)
+    h = _header(layout, model, unsigned)
     out.write(stream.write_header(h))
     running = zlib.crc32(layout.prefix)
     lengths = []
@@ -248,22 +248,30 @@ def decode(data: bytes, model=None, start=None, stop=None) -> bytes:
 
 
 def encode_samples(x, rate: int = 0, model=None) -> bytes:
-    """Stream of int16 samples x shaped (frames,) or (frames, channels), in any memory order."""
+    """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order."""
     x = np.asarray(x)
-    if x.dtype != np.int16 or x.ndim not in (1, 2) or (x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
-        raise SpikeyError(f"samples must be int16 shaped (frames,) or (frames, channels), not {x.dtype} {x.shape}")
+    if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
+            x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
+        raise SpikeyError(f"samples must be int16 or uint16 shaped (frames,) or (frames, channels), "
+                          f"not {x.dtype} {x.shape}")
     if not 0 <= rate <= stream.MAX_RATE:
         raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
     x2 = x if x.ndim == 2 else x[:, None]
+    unsigned = x.dtype == np.uint16
     layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True)
+
+    def frames_of(a, b):
+        part = np.ascontiguousarray(x2[a:b])
+        return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
+
     out = io.BytesIO()
-    encode_frames(lambda a, b: np.ascontiguousarray(x2[a:b]), layout, out, model or models.default())
+    encode_frames(frames_of, layout, out, model or models.default(), unsigned=unsigned)
     return out.getvalue()
 
 
 def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> np.ndarray:
-    """The samples of a stream (frames start..stop), C-contiguous int16, shaped as encoded: (frames,)
-    for 1-D input, else (frames, channels). out, when given, is filled and returned."""
+    """The samples of a stream (frames start..stop), C-contiguous int16 (uint16 if so encoded), shaped
+    as encoded: (frames,) for 1-D input, else (frames, channels). out, when given, is filled and returned."""
     s = Opened(io.BytesIO(data), len(data), model or models.default())
     h = s.header
     if h.container == stream.GENERIC:
@@ -271,13 +279,16 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> 
     whole = start is None and stop is None
     start, stop = _slice(h, start, stop)
     shape = (stop - start,) if h.flags & stream.ONE_DIM else (stop - start, h.channels)
-    y = np.empty(shape, dtype=np.int16) if out is None else out
-    if y.shape != shape or y.dtype != np.int16 or not y.flags.c_contiguous:
-        raise SpikeyError(f"out must be C-contiguous int16 of shape {shape}")
-    y2 = y.reshape(stop - start, h.channels)
+    dtype = np.uint16 if h.flags & stream.UNSIGNED else np.int16
+    y = np.empty(shape, dtype=dtype) if out is None else out
+    if y.shape != shape or y.dtype != dtype or not y.flags.c_contiguous:
+        raise SpikeyError(f"out must be C-contiguous {np.dtype(dtype)} of shape {shape}")
+    y2 = y.view(np.int16).reshape(stop - start, h.channels)
     for i in s.blocks_of(start, stop):
         a, b = h.block_span(i)
         y2[max(a, start) - start:min(b, stop) - start] = s.frames(i)[max(start - a, 0):min(stop, b) - a]
     if whole and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
         raise SpikeyError("decoded samples fail the stream's checksum: stream is corrupt or the decoder is faulty")
+    if h.flags & stream.UNSIGNED:
+        y2 ^= np.int16(-0x8000)
     return y

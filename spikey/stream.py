@@ -29,6 +29,7 @@ CONTAINERS = {ARRAY: "samples", WAV: "WAV", RAW: "raw", NPY: "npy", GENERIC: "ge
 CANONICAL = 1                  # the container's bytes before the samples are rebuilt from the fields
 PLANAR = 2                     # samples stored channel after channel (npy in Fortran order), not interleaved
 ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
+UNSIGNED = 8                   # the samples were uint16, coded as int16 with the top bit flipped (samples API)
 
 MAX_CHANNELS = 1 << 16
 MAX_FRAMES = 1 << 48
@@ -196,7 +197,7 @@ def read_header(data: bytes, model_id: bytes) -> Header:
     level, container, flags = r.take(3)
     if level != 0:
         raise SpikeyError(f"corrupt stream: unknown level {level}")
-    if container not in CONTAINERS or flags >> 3:
+    if container not in CONTAINERS or flags >> 4:
         raise SpikeyError("corrupt stream: unknown container or flags")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
                r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES))
@@ -220,7 +221,7 @@ def write_container(h: Header) -> bytes:
 
 
 def read_container(r: Reader, h: Header):
-    rules = {ARRAY: CANONICAL | ONE_DIM, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM, GENERIC: 0}
+    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM, GENERIC: 0}
     if h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1):
         raise SpikeyError("corrupt stream: flags that this container does not have")
     if h.container == ARRAY and not h.flags & CANONICAL:
