@@ -17,16 +17,29 @@ def _interrupts_end_the_process():
 
 
 def encode_path(src, dst, channels=None, rate=0):
+    """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
     import os
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst) as out:
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
         codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255])
 
 
 def decode_path(src, dst, start=None, stop=None):
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst) as out:
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
         codec.decode_file(f, size, out, start=start, stop=stop)
+
+
+def decoded_extension(src) -> str:
+    """The extension a stream decodes to (its container's), read from its header."""
+    from spikey import codec, fileio
+    with fileio.opened_input(src) as (f, size):
+        return codec.extension_of(codec.Opened(f, size, codec.models.default()).header)
+
+
+def _mode(f) -> int:
+    import os
+    return os.fstat(f.fileno()).st_mode & 0o777
 
 
 def _run_one(argv, name, usage, work):
@@ -74,67 +87,33 @@ def decode_main(argv=None):
     _main(argv, "decode", "IN.brainwire OUT.wav")
 
 
-def _inputs(inputs):
-    from pathlib import Path
-    paths = []
-    for p in map(Path, inputs):
-        paths += sorted(q for q in p.iterdir() if q.is_file()) if p.is_dir() else [p]
-    return paths
-
-
-def _batch(work, paths, outdir, jobs, **options) -> int:
-    """Code many files in one process per core, each output written atomically; the exit status."""
-    from concurrent.futures import ProcessPoolExecutor
-    from functools import partial
-    from pathlib import Path
-    Path(outdir).mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(jobs) as pool:
-        results = list(pool.map(partial(_code_one, work, outdir=outdir, **options), paths))
-    failed = [r for r in results if r]
-    for message in failed:
-        print(message, file=sys.stderr)
-    print(f"{work}d {len(paths) - len(failed)} files, {len(failed)} failed")
-    return 1 if failed else 0
-
-
-def _code_one(work, src, outdir, **options):
-    import os
-    try:
-        if work == "encode":
-            encode_path(src, os.path.join(outdir, src.stem + ".brainwire"), **options)
-        else:
-            decode_path(src, os.path.join(outdir, src.stem + _decoded_extension(src)), **options)
-    except SpikeyError as e:
-        return f"error: {src}: {e}"
-    return None
-
-
-def _decoded_extension(src) -> str:
-    from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size):
-        return codec.extension_of(codec.Opened(f, size, codec.models.default()).header)
-
-
 def _app():
     import typer
     app = typer.Typer(add_completion=False, no_args_is_help=True,
                       help="Spikey: lossless compression of neural recordings (.wav <-> .brainwire).")
 
+    out_option = typer.Option(..., "-o", help="output folder")
+    jobs_option = typer.Option(None, "-j", help="processes (default: all cores)")
+    force_option = typer.Option(False, "--force", help="replace outputs that exist already")
+    scheduler_option = typer.Option(None, "--scheduler", help="a Dask scheduler's address: one task per file there")
+
     @app.command()
-    def encode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
-               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)"),
+    def encode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,
+               scheduler: str = scheduler_option,
                channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
                rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
         """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
-        raise typer.Exit(_batch("encode", _inputs(inputs), out, jobs, channels=channels, rate=rate))
+        from spikey import batch
+        raise typer.Exit(batch.run("encode", inputs, out, jobs, force, scheduler, channels=channels, rate=rate))
 
     @app.command()
-    def decode(inputs: list[str], out: str = typer.Option(..., "-o", help="output folder"),
-               jobs: int = typer.Option(None, "-j", help="processes (default: all cores)"),
+    def decode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,
+               scheduler: str = scheduler_option,
                start: int = typer.Option(None, "--start", help="first frame of a slice"),
                stop: int = typer.Option(None, "--stop", help="frame after the slice's last")):
         """Decode .brainwire streams (or folders of them) into OUT/NAME with the container they came from."""
-        raise typer.Exit(_batch("decode", _inputs(inputs), out, jobs, start=start, stop=stop))
+        from spikey import batch
+        raise typer.Exit(batch.run("decode", inputs, out, jobs, force, scheduler, start=start, stop=stop))
 
     @app.command()
     def test(streams: list[str]):

@@ -59,41 +59,91 @@ def _is_special(path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def write_atomic(path, data: bytes) -> None:
-    with atomic_output(path) as f:
+def write_atomic(path, data: bytes, mode=None) -> None:
+    with atomic_output(path, mode) as f:
         f.write(data)
 
 
+def _umasked() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _check_target(path):
+    """Refuse a folder, or a name ending in a separator whose folder does not exist, in one line."""
+    if os.path.isdir(path):
+        raise SpikeyError(f"{path}: is a directory")
+    if str(path).endswith(os.sep):
+        raise SpikeyError(f"{path}: no such folder")
+
+
 @contextlib.contextmanager
-def atomic_output(path):
-    """A file opened for writing and reading: it is renamed to path once the block ends without an
-    error; on any failure or signal nothing is left. A device or pipe gets the bytes at the end from
-    a temporary file, since renaming over it would replace it."""
+def atomic_output(path, mode=None):
+    """A file opened for writing and reading that appears under path, whole, once the block ends
+    without an error, with permission bits mode (the input's, as gzip does; else the umask's); on any
+    failure or signal nothing is left. It is written unnamed (Linux's O_TMPFILE), synced to disk, then
+    linked under a temporary name and renamed over path, so even SIGKILL leaves no stray file; where
+    the file system has no O_TMPFILE, the temporary name exists from the start and a signal removes it.
+    A device or pipe gets the bytes at the end from a temporary file, since renaming over it would
+    replace it."""
+    _check_target(path)
     if _is_special(path):
-        import tempfile
-        with tempfile.TemporaryFile() as tmp:
-            yield tmp
-            tmp.seek(0)
-            try:
-                with open(path, "wb") as f:
-                    while chunk := tmp.read(1 << 20):
-                        f.write(chunk)
-            except OSError as e:
-                raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
+        yield from _through_temporary(path)
         return
     target = os.path.realpath(path)   # through a symlink, replace its target rather than the link
-    # Named before it exists, so that a signal at any point leaves a name to remove.
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name[:64]}.{os.urandom(8).hex()}")
     with _signals_raise():
         try:
-            with open(tmp, "x+b") as f:
+            with _open_unnamed(folder, tmp) as (f, unnamed):
                 yield f
+                f.flush()
+                os.fchmod(f.fileno(), _umasked() if mode is None else mode)
+                os.fsync(f.fileno())
+                if unnamed:
+                    _link(f, tmp)
             os.replace(tmp, target)
         except BaseException as e:
             if not isinstance(e, FileExistsError):
-                with contextlib.suppress(OSError):      # not created yet, or already renamed
+                with contextlib.suppress(OSError):      # never linked, or already renamed
                     os.unlink(tmp)
             if isinstance(e, OSError):
                 raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
             raise
+
+
+@contextlib.contextmanager
+def _open_unnamed(folder, tmp):
+    """(file, True) unnamed in folder where the file system allows it, else (file, False) named tmp."""
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except (OSError, AttributeError):
+        with open(tmp, "x+b") as f:
+            yield f, False
+        return
+    with os.fdopen(fd, "w+b") as f:
+        yield f, True
+
+
+def _link(f, path):
+    """Give the unnamed file f a name. linkat must follow /proc's link to the open file, which Python
+    asks for only when given a folder descriptor."""
+    folder = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(f"/proc/self/fd/{f.fileno()}", os.path.basename(path), dst_dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _through_temporary(path):
+    import tempfile
+    with tempfile.TemporaryFile() as tmp:
+        yield tmp
+        tmp.seek(0)
+        try:
+            with open(path, "wb") as f:
+                while chunk := tmp.read(1 << 20):
+                    f.write(chunk)
+        except OSError as e:
+            raise SpikeyError(f"cannot write {path}: {e.strerror}") from None

@@ -221,7 +221,8 @@ def write_container(h: Header) -> bytes:
 
 
 def read_container(r: Reader, h: Header):
-    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM, GENERIC: 0}
+    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM,
+             GENERIC: 0}
     if h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1):
         raise SpikeyError("corrupt stream: flags that this container does not have")
     if h.container == ARRAY and not h.flags & CANONICAL:

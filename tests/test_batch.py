@@ -1,0 +1,97 @@
+"""Batch mode: every input written or reported, nothing replaced unasked, a dying worker costs one file."""
+import os
+import shutil
+import signal
+
+import pytest
+
+from conftest import SAMPLES
+from spikey import batch, cli
+
+
+@pytest.fixture
+def two_folders(tmp_path):
+    for d, src in (("d1", SAMPLES[0]), ("d2", SAMPLES[1])):
+        (tmp_path / d).mkdir()
+        shutil.copy(src, tmp_path / d / "x.wav")
+    return tmp_path
+
+
+def test_two_inputs_for_one_output_are_refused_before_any_work(two_folders, capsys):
+    t = two_folders
+    shutil.copy(SAMPLES[2], t / "d1" / "X.WAV")
+    for inputs in ([t / "d1" / "x.wav", t / "d2" / "x.wav"], [t / "d1"]):
+        assert batch.run("encode", inputs, t / "out") == 2
+        assert "would both be written" in capsys.readouterr().err
+        assert os.listdir(t / "out") == []
+
+
+def test_existing_outputs_are_kept_unless_forced_and_inputs_never_replaced(two_folders, capsys):
+    t = two_folders
+    assert batch.run("encode", [t / "d1"], t / "out") == 0
+    before = (t / "out" / "x.brainwire").stat().st_mtime_ns
+    assert batch.run("encode", [t / "d2"], t / "out") == 2
+    assert "--force" in capsys.readouterr().err
+    assert (t / "out" / "x.brainwire").stat().st_mtime_ns == before
+    assert batch.run("encode", [t / "d2"], t / "out", force=True) == 0
+    (t / "d1" / "y.brainwire").write_bytes((t / "d1" / "x.wav").read_bytes())    # a WAV named like a stream
+    assert batch.run("encode", [t / "d1" / "y.brainwire"], t / "d1", force=True) == 2
+    assert "it is an input" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out,jobs,message", [("file", None, "not a folder"), ("out", 0, "-j must be"),
+                                              ("/proc/spikey", None, "cannot create")])
+def test_bad_output_folders_and_workers_are_one_line_errors(two_folders, capsys, out, jobs, message):
+    (two_folders / "file").write_bytes(b"")
+    assert batch.run("encode", [two_folders / "d1"], two_folders / out if out[0] != "/" else out, jobs) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def dying(work, src, dst, options):
+    """A worker the system kills half-way through one file (as the OOM killer would)."""
+    if src.parent.name == "d1":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return CODE_ONE(work, src, dst, options)
+
+
+def out_of_memory(src, dst, **options):
+    """An input that exhausts memory while it is coded (as /dev/zero did)."""
+    if "d1" in src:
+        raise MemoryError
+    return ENCODE_PATH(src, dst, **options)
+
+
+CODE_ONE, ENCODE_PATH = batch.code_one, cli.encode_path
+
+
+@pytest.mark.parametrize("where,fault", [(batch, dying), (cli, out_of_memory)], ids=["worker killed", "MemoryError"])
+def test_a_failing_worker_costs_only_its_own_file(two_folders, capsys, monkeypatch, where, fault):
+    t = two_folders
+    for name in ("y", "z"):
+        shutil.copy(SAMPLES[2], t / "d2" / f"{name}.wav")
+    (t / "d2" / "x.wav").unlink()
+    monkeypatch.setattr(where, "code_one" if where is batch else "encode_path", fault)   # workers fork: they run it too
+    assert batch.run("encode", [t / "d1", t / "d2"], t / "out", jobs=2) == 1
+    captured = capsys.readouterr()
+    assert "d1/x.wav" in captured.err and ("died" in captured.err or "out of memory" in captured.err)
+    assert "encoded 2 of 3 files, 1 failed" in captured.out
+    assert sorted(os.listdir(t / "out")) == ["y.brainwire", "z.brainwire"]
+
+
+def test_missing_inputs_are_reported_and_the_rest_done(two_folders, capsys):
+    t = two_folders
+    assert batch.run("encode", [t / "nope.wav", t / "d1"], t / "out") == 1
+    captured = capsys.readouterr()
+    assert "nope.wav: no such file" in captured.err and "encoded 1 of 2 files, 1 failed" in captured.out
+    assert os.listdir(t / "out") == ["x.brainwire"]
+
+
+def test_outputs_keep_the_inputs_permissions(two_folders):
+    t = two_folders
+    os.chmod(t / "d1" / "x.wav", 0o600)
+    assert batch.run("encode", [t / "d1"], t / "out") == 0
+    assert (t / "out" / "x.brainwire").stat().st_mode & 0o777 == 0o600
+    assert batch.run("decode", [t / "out"], t / "back") == 0
+    assert (t / "back" / "x.wav").stat().st_mode & 0o777 == 0o600
+    assert (t / "back" / "x.wav").read_bytes() == (t / "d1" / "x.wav").read_bytes()
