@@ -13,13 +13,13 @@ import zlib
 
 import numpy as np
 
-from spikey import SpikeyError, codesets, container, stream
+from spikey import SpikeyError, codesets, container, crosschannel, stream
 from spikey import model as models
 from spikey.container import Layout
 
 MAX_BLOCK_FRAMES = 1 << 18   # frames per block; docs/format.md section 4.1 has the measurements
 GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
-HEAD_TRIAL_SAMPLES = 16384   # the encoder picks a region head by coding this many samples with each
+TRIAL_SAMPLES = 16384        # the encoder picks among its options by coding this many samples with each
 
 
 def block_frames(channels: int) -> int:
@@ -28,49 +28,96 @@ def block_frames(channels: int) -> int:
 
 # ---- one channel of one block -----------------------------------------------------------------------
 
-def _best_head(model, table, idx) -> int:
-    if model.n_heads == 1:
-        return 0
-    trial = idx[:HEAD_TRIAL_SAMPLES]
-    return int(np.argmin([len(model.encode(table, trial, i)) for i in range(model.n_heads)]))
 
-
-def encode_channel(x: np.ndarray, model) -> stream.Channel:
-    """The cheapest coding of one channel's samples x: through the model on a code set, or verbatim."""
-    options = [stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())]
+def _options(x, model, aux):
+    """Every way the model could code x: (code set, level indices, exceptions, table, head, linked).
+    The learned heads were fitted to the challenge ADC: other code sets may also go without one."""
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
-        head = _best_head(model, table, idx)
-        options.append(stream.Channel(code_set, head, exceptions, model.encode(table, idx, head)))
-    return min(options, key=lambda c: len(stream.write_channel(c)))
+        heads = list(range(model.n_heads))
+        if code_set.coding != codesets.ADC:
+            heads.append(models.NO_HEAD)
+        for head in heads:
+            for linked in (False, True) if aux is not None else (False,):
+                yield code_set, idx, exceptions, table, head, linked
 
 
-def decode_channel(c: stream.Channel, frames: int, model) -> np.ndarray:
+def _record(option, model, aux, n=None) -> stream.Channel:
+    code_set, idx, exceptions, table, head, linked = option
+    part = slice(None) if n is None else slice(0, n)
+    a = aux[part] if linked else None
+    return stream.Channel(code_set, head, exceptions, model.encode(table, idx[part], head, a), linked)
+
+
+def _best(options, model, aux, n) -> stream.Channel:
+    """The shortest record among the options, judged on the first TRIAL_SAMPLES samples (all of them
+    when that is fewer, and then the trial is the record): payload scaled to the whole length, plus
+    the record's fixed fields."""
+    trial = min(n, TRIAL_SAMPLES)
+    if len(options) == 1 or trial == n:
+        records = [_record(option, model, aux) for option in options]
+        return min(zip(records, options, strict=True), key=lambda r: len(stream.write_channel(r[0])))
+
+    def estimate(option):
+        record = _record(option, model, aux, trial)
+        fixed = len(stream.write_channel(record)) - len(record.payload)
+        return fixed + len(record.payload) * n / max(trial, 1)
+    option = min(options, key=estimate)
+    return _record(option, model, aux), option
+
+
+def encode_channel(x: np.ndarray, model, aux=None):
+    """(record, linearised samples) of the cheapest coding of one channel's samples x: verbatim, or
+    through the model on a code set, with or without a head and its refs' inputs aux."""
+    coded, option = _best(list(_options(x, model, aux)), model, aux, len(x))
+    verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
+    if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
+        return verbatim, _linear(x, None, None)
+    return coded, _linear(x, option[3], option[1])
+
+
+def _linear(x, table, idx) -> np.ndarray:
+    """A channel's samples on its linearised axis, as the channels predicted from it see them."""
+    return x.astype(np.float64) if table is None else table.centres[idx]
+
+
+def decode_channel(c: stream.Channel, frames: int, model, aux=None):
+    """(samples, linearised samples) of one channel record."""
     if c.code_set.coding == codesets.VERBATIM:
-        return np.frombuffer(c.payload, dtype="<i2")
-    if c.head >= model.n_heads:
+        x = np.frombuffer(c.payload, dtype="<i2")
+        return x, _linear(x, None, None)
+    if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
     table = c.code_set.table(model.adc)
-    x = table.values[model.decode(table, c.payload, frames, c.head)].astype(np.int16)
+    idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None)
+    x = table.values[idx].astype(np.int16)
     for pos, value in c.exceptions:
         x[pos] = value
-    return x
+    return x, _linear(x, table, idx)
 
 
 # ---- blocks ---------------------------------------------------------------------------------------
 
-def encode_block(x: np.ndarray, model) -> bytes:
-    """One block: frames x (n, channels) int16."""
-    channels = [encode_channel(np.ascontiguousarray(x[:, c]), model) for c in range(x.shape[1])]
-    return stream.write_block(channels, zlib.crc32(x.astype("<i2", copy=False)))
+def encode_block(x: np.ndarray, model, refs: list) -> bytes:
+    """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
+    records, linear = [], []
+    for c in range(x.shape[1]):
+        aux = crosschannel.inputs([linear[j] for j in refs[c]]) if refs[c] else None
+        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux)
+        records.append(record)
+        linear.append(lin)
+    return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
 
 
 def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     start, stop = h.block_span(i)
     channels, samples_crc = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
+    linear = []
     for c, channel in enumerate(channels):
-        x[:, c] = decode_channel(channel, stop - start, model)
+        aux = crosschannel.inputs([linear[j] for j in h.refs[c]]) if channel.linked else None
+        x[:, c], lin = decode_channel(channel, stop - start, model, aux)
+        linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the decoder is faulty")
     return x
@@ -78,12 +125,12 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model, unsigned=False) -> stream.Header:
+def _header(layout: Layout, model, refs, unsigned=False) -> stream.Header:
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
              | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if unsigned else 0))
     return stream.Header(model.id, 0, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
-                         layout.extension)
+                         layout.extension, refs)
 
 
 def layout_of(h: stream.Header) -> Layout:
@@ -99,14 +146,16 @@ def layout_of(h: stream.Header) -> Layout:
 def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
     container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
-    h = _header(layout, model, unsigned)
+    span = block_frames(layout.channels)
+    first = frames_of(0, min(span, layout.frames))
+    h = _header(layout, model, crosschannel.links(first), unsigned)
     out.write(stream.write_header(h))
     running = zlib.crc32(layout.prefix)
     lengths = []
     for i in range(h.n_blocks):
-        x = frames_of(*h.block_span(i))
+        x = first if i == 0 else frames_of(*h.block_span(i))
         running = zlib.crc32(x.astype("<i2", copy=False), running)
-        block = encode_block(x, model)
+        block = encode_block(x, model, h.refs)
         out.write(block)
         lengths.append(len(block))
     out.write(stream.write_index(lengths, zlib.crc32(layout.suffix, running) if file_crc is None else file_crc))

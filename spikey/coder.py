@@ -13,25 +13,26 @@ from spikey import rangecoder as rc
 
 
 @njit(cache=True)
-def state_size(n_scratch, n_rec):
-    """Float64 words of one channel's coder state: sample count, predictor, head scratch and memory."""
-    n = pred.ORDER
+def state_size(n_scratch, n_rec, n_aux):
+    """Float64 words of one channel's coder state: sample count, predictor (its regressor the channel's
+    own ORDER past values and n_aux inputs from other channels), head scratch and memory."""
+    n = pred.ORDER + n_aux
     return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec
 
 
 @njit(cache=True)
-def new_state(var_init, n_scratch, n_rec):
+def new_state(var_init, n_scratch, n_rec, n_aux):
     """One flat array holds a channel's whole state, so a stream can be paused, stored and resumed."""
-    s = np.zeros(state_size(n_scratch, n_rec))
-    w, P, h, gain, var, errors, x, z, rec = _views(s, n_scratch, n_rec)
+    s = np.zeros(state_size(n_scratch, n_rec, n_aux))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, n_scratch, n_rec, n_aux)
     pred.reset(w, P)
     var[0] = var_init
     return s
 
 
 @njit(cache=True)
-def _views(s, n_scratch, n_rec):
-    n = pred.ORDER
+def _views(s, n_scratch, n_rec, n_aux):
+    n = pred.ORDER + n_aux
     a = 1
     w = s[a:a + n]
     a += n
@@ -81,14 +82,22 @@ def observe(w, P, h, gain, var, errors, var_rate, t, y, mu):
     pred.update(w, P, h, gain, var, var_rate, t, y, mu)
 
 
+@njit(cache=True, inline="always")
+def _set_aux(h, aux, i):
+    for j in range(aux.shape[1]):
+        h[pred.ORDER + j] = aux[i, j]
+
+
 @njit(cache=True, _nrt=False)
-def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out):
-    """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on."""
+def encode_block(idx, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out):
+    """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
+    aux[i] holds the other channels' inputs to the prediction of sample i (no columns: none)."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
+        _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         k = idx[i]
         lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
@@ -99,23 +108,24 @@ def encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
 
 
 @njit(cache=True)
-def encode_levels(idx, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, *net.state_sizes(b1, wr))
+def encode_levels(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_block(idx, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out)
+    encode_block(idx, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, _nrt=False)
-def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
+def decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
     """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
-    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr))
+    w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
+        _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         target = rc.decode_target(st, total)
         k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
@@ -126,8 +136,8 @@ def decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st
 
 
 @njit(cache=True)
-def decode_levels(buf, n_samples, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, *net.state_sizes(b1, wr))
+def decode_levels(buf, n_samples, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     idx = np.empty(n_samples, dtype=np.int32)
-    decode_block(buf, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
+    decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
     return idx

@@ -41,19 +41,33 @@ class Model:
         return len(self.heads[0])
 
     def head(self, i: int) -> tuple:
-        """Head i's arrays (w1, b1, wr, w2, b2), as the coder takes them."""
+        """Head i's arrays (w1, b1, wr, w2, b2), as the coder takes them; NO_HEAD: the online
+        predictor's Gaussian unchanged (zero shift, factor 1)."""
+        if i == NO_HEAD:
+            return _NO_HEAD
         return tuple(part[i] for part in self.heads)
 
-    def encode(self, table: LevelTable, idx: np.ndarray, head: int = 0) -> bytes:
-        """Range-coded payload of level indices idx on table, from a fresh predictor."""
-        return encode_levels(idx, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
+    def encode(self, table: LevelTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
+        """Range-coded payload of level indices idx on table, from a fresh predictor; aux (len(idx), m):
+        other channels' inputs to each prediction (spikey/crosschannel.py)."""
+        aux = _no_aux(len(idx)) if aux is None else aux
+        return encode_levels(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
                              *self.head(head)).tobytes()
 
-    def decode(self, table: LevelTable, payload: bytes, n: int, head: int = 0) -> np.ndarray:
+    def decode(self, table: LevelTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
         """The n level indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
-        return decode_levels(buf, n, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
-                             *self.head(head))
+        aux = _no_aux(n) if aux is None else aux
+        return decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                             pred.VAR_RATE, *self.head(head))
+
+
+NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
+_NO_HEAD = tuple(part[0] for part in net.untrained_heads())
+
+
+def _no_aux(n: int) -> np.ndarray:
+    return np.zeros((n, 0))
 
 
 def identify(table: LevelTable, head_arrays) -> bytes:

@@ -60,6 +60,10 @@ def scale(var):
 def update(w, P, h, gain, var, var_rate, t, y, mu):
     """Learn from sample t, whose linearised value is y and prediction was mu.
 
+    h is the regressor: the channel's last ORDER values, newest first, then any other inputs (other
+    channels' samples, spikey/coder.py), which the caller sets before each prediction. Only the
+    channel's own history is shifted here.
+
     var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
     No sum is reordered for speed: each gain[i] and each P[i, j] is computed in the same order as the
     plain formula, so the bits match the interpreter's.
@@ -89,6 +93,6 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
             P[i, j] = (P[i, j] - (gi * gain[j]) * inv_den) * forget
     if not (math.isfinite(trace) and math.isfinite(wsum)):
         reset(w, P)
-    for i in range(n - 1, 0, -1):
+    for i in range(ORDER - 1, 0, -1):
         h[i] = h[i - 1]
     h[0] = y

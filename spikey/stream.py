@@ -36,6 +36,8 @@ MAX_FRAMES = 1 << 48
 MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1
 MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
+MAX_REFS = 8                   # channels one channel may be predicted from
+LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Header:
     prefix: bytes = b""        # container bytes before the samples (absent when CANONICAL)
     suffix: bytes = b""        # container bytes after the samples
     extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
-    refs: list = field(default_factory=list)   # per channel: channels it is predicted from (none yet)
+    refs: list = field(default_factory=list)   # per channel: earlier channels it may be predicted from
 
     @property
     def n_blocks(self) -> int:
@@ -64,11 +66,13 @@ class Header:
 
 @dataclass
 class Channel:
-    """One channel of one block: its code set, head, exceptions and payload (for VERBATIM, int16 LE)."""
+    """One channel of one block: its code set, head, exceptions and payload (for VERBATIM, int16 LE);
+    linked: predicted from its refs too."""
     code_set: CodeSet
     head: int
     exceptions: list
     payload: bytes
+    linked: bool = False
 
 
 # ---- primitives -------------------------------------------------------------------------------
@@ -248,10 +252,12 @@ def write_channels(h: Header) -> bytes:
 def read_channels(r: Reader, h: Header):
     if h.container == GENERIC:
         return
-    for _ in range(h.channels):
-        if r.varint(0):
-            raise SpikeyError("corrupt stream: cross-channel prediction is not in this version")
-    h.refs = [[] for _ in range(h.channels)]
+    h.refs = []
+    for c in range(h.channels):
+        refs = [r.varint(c) for _ in range(r.varint(MAX_REFS))]
+        if any(j >= c for j in refs) or len(set(refs)) != len(refs):
+            raise SpikeyError("corrupt stream: a channel predicted from itself, a later channel, or one twice")
+        h.refs.append(refs)
 
 
 # ---- 4. blocks ------------------------------------------------------------------------------------
@@ -265,6 +271,8 @@ def read_block(data: bytes, h: Header, frames: int):
     """(channels, CRC of the samples) of one block of the given frames; its bytes' CRC checked first."""
     r = Reader(_checked(data, "block"))
     channels = [read_channel(r, frames) for _ in range(h.channels)]
+    if any(c.linked and not refs for c, refs in zip(channels, h.refs, strict=True)):
+        raise SpikeyError("corrupt stream: a channel linked to no other")
     samples_crc = struct.unpack("<I", r.take(4))[0]
     r.end()
     return channels, samples_crc
@@ -272,7 +280,7 @@ def read_block(data: bytes, h: Header, frames: int):
 
 def write_channel(c: Channel) -> bytes:
     s = c.code_set
-    parts = [bytes([s.coding])]
+    parts = [bytes([s.coding | (LINKED if c.linked else 0)])]
     if s.coding == VERBATIM:
         return parts[0] + c.payload
     parts.append(bytes([c.head]))
@@ -294,7 +302,9 @@ def write_channel(c: Channel) -> bytes:
 
 def read_channel(r: Reader, frames: int) -> Channel:
     coding = r.byte()
-    if coding == VERBATIM:
+    linked = bool(coding & LINKED)
+    coding &= ~LINKED
+    if coding == VERBATIM and not linked:
         return Channel(CodeSet(VERBATIM), 0, [], r.take(2 * frames))
     if coding not in (ADC, LATTICE, VALUE_SET):
         raise SpikeyError(f"corrupt stream: unknown coding {coding}")
@@ -324,7 +334,7 @@ def read_channel(r: Reader, frames: int) -> Channel:
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
         code_set = CodeSet(VALUE_SET, step=step, values=values)
     payload = r.take(r.varint(1 << 40))
-    return Channel(code_set, head, exceptions, payload)
+    return Channel(code_set, head, exceptions, payload, linked)
 
 
 def _varints(data: bytes, n: int) -> np.ndarray:

@@ -88,4 +88,4 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
 
 
 GOLDEN_MODEL_ID = "67a6b791"
-GOLDEN_STREAM = (3240, "bf071c00")
+GOLDEN_STREAM = (2036, "4bb5c26d")

@@ -1,0 +1,45 @@
+"""Channels that predict each other: links within a recording, and the inputs they give a prediction.
+
+Within a block the channels are coded one after another, so when channel c is coded every channel
+before it is known whole to the decoder too. A channel linked to earlier ones (its refs, in the
+stream's header) adds their samples around the same instant to its predictor's regressor: the
+sample just after, at and just before (LAGS), on each ref's linearised axis. The RLS learns how much
+of each to use; the encoder keeps the link only in blocks where it pays (docs/format.md section 4).
+"""
+import numpy as np
+
+MAX_REFS = 4              # links per channel: each adds len(LAGS) inputs to an O(n^2) update
+LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
+MIN_CORRELATION = 0.2     # |r| of first differences below which a link is not tried
+
+
+def links(x: np.ndarray) -> list:
+    """For each channel of frames x (n, channels), up to MAX_REFS earlier channels whose first
+    differences correlate most with its own, strongest first."""
+    d = np.diff(x.astype(np.float64), axis=0)
+    d -= d.mean(axis=0) if len(d) else 0.0
+    norm = np.sqrt((d * d).sum(axis=0))
+    refs = []
+    for c in range(x.shape[1]):
+        if c == 0 or norm[c] == 0:
+            refs.append([])
+            continue
+        r = np.abs(d[:, :c].T @ d[:, c]) / np.maximum(norm[:c] * norm[c], 1e-300)
+        best = [int(j) for j in np.argsort(-r, kind="stable")[:MAX_REFS] if r[j] >= MIN_CORRELATION]
+        refs.append(best)
+    return refs
+
+
+def inputs(linear: list) -> np.ndarray:
+    """(n, len(linear) * len(LAGS)) regressor columns from the refs' linearised samples; zero beyond
+    the block's ends, which the decoder cannot see."""
+    n = len(linear[0]) if linear else 0
+    aux = np.zeros((n, len(linear) * len(LAGS)))
+    for j, v in enumerate(linear):
+        for k, lag in enumerate(LAGS):
+            col = aux[:, j * len(LAGS) + k]
+            if lag >= 0:
+                col[:n - lag] = v[lag:]
+            else:
+                col[-lag:] = v[:n + lag]
+    return aux

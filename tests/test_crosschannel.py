@@ -1,0 +1,78 @@
+"""Channels predicted from earlier ones: links, their inputs, and what they buy on a common mode."""
+import numpy as np
+import pytest
+
+from conftest import channels_of, opened
+from spikey import SpikeyError, codec, crosschannel, stream
+from spikey.model import NO_HEAD
+
+
+def common_mode(n=20000, channels=5, seed=0):
+    """Channels sharing a slow common signal, each with its own noise: EEG-like."""
+    rng = np.random.default_rng(seed)
+    common = np.cumsum(rng.normal(0, 30, n))
+    common -= np.linspace(common[0], common[-1], n)
+    own = np.cumsum(rng.normal(0, 3, (n, channels)), axis=0) * 0.2
+    return (common[:, None] * rng.uniform(0.5, 1.5, channels) + own).astype(np.int16)
+
+
+def test_links_name_the_most_correlated_earlier_channels():
+    x = common_mode()
+    x[:, 2] = np.random.default_rng(5).integers(-50, 50, len(x))        # noise: linked to nothing
+    refs = crosschannel.links(x)
+    assert refs[0] == [] and refs[2] == []
+    assert all(j < c for c, r in enumerate(refs) for j in r) and 0 in refs[1]
+    assert all(len(r) <= crosschannel.MAX_REFS for r in refs)
+    assert crosschannel.links(np.zeros((100, 3), np.int16)) == [[], [], []]
+
+
+def test_inputs_are_a_refs_samples_around_the_instant():
+    aux = crosschannel.inputs([np.arange(1.0, 6.0), -np.arange(1.0, 6.0)])
+    assert aux.shape == (5, 2 * len(crosschannel.LAGS))
+    assert list(aux[2]) == [4, 3, 2, -4, -3, -2] and list(aux[0, :3]) == [2, 1, 0] and list(aux[4, :3]) == [0, 5, 4]
+
+
+def test_a_common_mode_is_coded_once(monkeypatch):
+    x = common_mode()
+    encoded = codec.encode_samples(x)
+    assert np.array_equal(codec.decode_samples(encoded), x)
+    assert [c.linked for c in channels_of(encoded)] == [False] + [True] * 4
+    monkeypatch.setattr(crosschannel, "MAX_REFS", 0)
+    alone = codec.encode_samples(x)
+    assert opened(alone).header.refs == [[]] * 5
+    assert len(encoded) < 0.85 * len(alone)
+
+
+def test_a_link_is_kept_only_where_it_pays():
+    rng = np.random.default_rng(3)
+    a = np.cumsum(rng.integers(-3, 4, 8000)).astype(np.int16)
+    model = codec.models.default()
+    _, linear = codec.encode_channel(a, model)
+    aux = crosschannel.inputs([linear])
+    for b, pays in ((a // 2 + rng.integers(-1, 2, 8000), True), (rng.integers(-2000, 2000, 8000), False)):
+        chosen, _ = codec.encode_channel(b.astype(np.int16), model, aux)
+        alone, _ = codec.encode_channel(b.astype(np.int16), model)
+        assert len(stream.write_channel(chosen)) <= len(stream.write_channel(alone))
+        if pays:
+            assert chosen.linked and len(stream.write_channel(chosen)) < 0.8 * len(stream.write_channel(alone))
+
+
+def test_other_code_sets_may_go_without_the_head():
+    rng = np.random.default_rng(4)
+    x = (np.cumsum(rng.normal(0, 40, 30000)) % 8000).astype(np.int16)
+    heads = [c.head for c in channels_of(codec.encode_samples(x))]
+    assert heads[0] in (0, NO_HEAD)
+    adc = channels_of(codec.encode_samples(codec.models.default().adc.values[rng.integers(400, 600, 3000)]))
+    assert adc[0].head != NO_HEAD
+
+
+def test_refs_that_break_the_rules_are_refused():
+    for refs in ([[], [1]], [[], [0, 0]], [[1], []]):
+        h = stream.Header(b"abcd", 0, stream.ARRAY, stream.CANONICAL, 2, 10, 0, 10, refs=refs)
+        with pytest.raises(SpikeyError, match="predicted from|out of range"):
+            stream.read_header(stream.write_header(h), b"abcd")
+    h = stream.Header(b"abcd", 0, stream.ARRAY, stream.CANONICAL, 2, 10, 0, 10, refs=[[], []])
+    lattice = codec.codesets.CodeSet(codec.codesets.LATTICE, 0, 1, 0, 0)
+    block = stream.write_block([stream.Channel(lattice, 0, [], b"", linked=True)] * 2, 0)
+    with pytest.raises(SpikeyError, match="linked to no other"):
+        stream.read_block(block, h, 10)
