@@ -146,6 +146,9 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if len(p.jobs) == 1 and not scheduler:        # one file: its blocks share the cores instead
+        options["workers"] = jobs or os.cpu_count()
+        jobs = 1
     results = (run_dask(work, p.jobs, options, scheduler) if scheduler else
                run_local(work, p.jobs, options, jobs)) if p.jobs else []
     failed = p.failed + [r for r in results if r]

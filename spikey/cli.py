@@ -16,18 +16,19 @@ def _interrupts_end_the_process():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def encode_path(src, dst, channels=None, rate=0):
+def encode_path(src, dst, channels=None, rate=0, workers=1):
     """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
     import os
     from spikey import codec, fileio
     with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
-        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255])
+        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255],
+                          workers=workers)
 
 
-def decode_path(src, dst, start=None, stop=None):
+def decode_path(src, dst, start=None, stop=None, workers=1):
     from spikey import codec, fileio
     with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
-        codec.decode_file(f, size, out, start=start, stop=stop)
+        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
 
 
 def decoded_extension(src) -> str:

@@ -10,6 +10,7 @@ Memory is bounded by one block (all channels over block_frames frames), whatever
 """
 import io
 import zlib
+from functools import partial
 
 import numpy as np
 
@@ -109,6 +110,10 @@ def encode_block(x: np.ndarray, model, refs: list) -> bytes:
     return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
 
 
+def _decode_numbered(item, h, model) -> np.ndarray:
+    return decode_block(item[1], h, item[0], model)
+
+
 def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     start, stop = h.block_span(i)
     channels, samples_crc = stream.read_block(data, h, stop - start)
@@ -143,7 +148,26 @@ def layout_of(h: stream.Header) -> Layout:
     return layout
 
 
-def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False) -> None:
+def in_order(work, items, workers: int):
+    """work(item) for each item, in order, by that many processes: blocks are independent, so the
+    bytes are the same for any number. At most workers + 1 items are read ahead, so memory stays
+    bounded by the blocks in flight."""
+    if workers <= 1:
+        yield from map(work, items)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(workers) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False, workers=1) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
     container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
     span = block_frames(layout.channels)
@@ -151,11 +175,16 @@ def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned
     h = _header(layout, model, crosschannel.links(first), unsigned)
     out.write(stream.write_header(h))
     running = zlib.crc32(layout.prefix)
+
+    def blocks():
+        nonlocal running
+        for i in range(h.n_blocks):
+            x = first if i == 0 else frames_of(*h.block_span(i))
+            running = zlib.crc32(x.astype("<i2", copy=False), running)
+            yield x
+
     lengths = []
-    for i in range(h.n_blocks):
-        x = first if i == 0 else frames_of(*h.block_span(i))
-        running = zlib.crc32(x.astype("<i2", copy=False), running)
-        block = encode_block(x, model, h.refs)
+    for block in in_order(partial(encode_block, model=model, refs=h.refs), blocks(), workers):
         out.write(block)
         lengths.append(len(block))
     out.write(stream.write_index(lengths, zlib.crc32(layout.suffix, running) if file_crc is None else file_crc))
@@ -183,14 +212,15 @@ def file_crc(f, size: int) -> int:
     return value
 
 
-def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="") -> None:
-    """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout."""
+def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1) -> None:
+    """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
+    workers: processes coding blocks at once."""
     model = model or models.default()
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model, extension)
     whole = file_crc(src, size) if layout.planar else None
-    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole)
+    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole, workers=workers)
 
 
 class Opened:
@@ -233,9 +263,10 @@ def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
     return start, stop
 
 
-def decode_file(src, size: int, out, model=None, start=None, stop=None) -> Layout:
+def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1) -> Layout:
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
-    which must be readable and seekable. The whole file's CRC is checked on what was written."""
+    which must be readable and seekable, decoding blocks in that many processes. The whole file's
+    CRC is checked on what was written."""
     model = model or models.default()
     s = Opened(src, size, model)
     h = s.header
@@ -253,10 +284,11 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None) -> Layou
         if not whole:
             layout = _sliced(layout, stop - start)
         out.write(layout.prefix)
-        for i in s.blocks_of(start, stop):
+        wanted = s.blocks_of(start, stop)
+        work = partial(_decode_numbered, h=h, model=model)
+        for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
             a, b = h.block_span(i)
-            x = s.frames(i)[max(start - a, 0):min(stop, b) - a]
-            container.write_frames(out, layout, max(a, start) - start, x)
+            container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
         out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
         out.write(layout.suffix)
         if not whole:

@@ -172,3 +172,19 @@ def test_decoding_without_the_jit_gives_the_same_bytes(tmp_path):
                    env=env, check=True)
     assert (tmp_path / "out.wav").read_bytes() == raw
     assert (tmp_path / "re.bw").read_bytes() == encoded
+
+
+def test_any_number_of_workers_gives_the_same_bytes(adc_signal, monkeypatch):
+    monkeypatch.setattr(codec, "MAX_BLOCK_FRAMES", 1 << 12)
+    x = np.stack([adc_signal(20000, seed=c) for c in range(3)], axis=1)
+    raw = npy(x)
+    streams, files = [], []
+    for workers in (1, 2, 3):
+        out = io.BytesIO()
+        codec.encode_file(io.BytesIO(raw), len(raw), out, workers=workers)
+        streams.append(out.getvalue())
+        back = io.BytesIO()
+        codec.decode_file(io.BytesIO(streams[0]), len(streams[0]), back, workers=workers)
+        files.append(back.getvalue())
+    assert streams[0] == streams[1] == streams[2] and opened(streams[0]).header.n_blocks == 5
+    assert files[0] == files[1] == files[2] == raw
