@@ -16,7 +16,7 @@ os.environ["SPIKEY_KERNELS"] = "jit"   # compile from the numba functions, whate
 
 from numba.pycc import CC  # noqa: E402
 
-from spikey import SOURCE_HASH, coder  # noqa: E402
+from spikey import SOURCE_HASH, coder, fastcoder  # noqa: E402
 
 # Contiguous arrays (::1): with any-layout ones, LLVM cannot vectorise the head and the RLS update.
 HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[::1]"     # w1, b1, wr, w2, b2
@@ -24,7 +24,11 @@ SIGNATURES = {
     "encode_levels": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
     "decode_levels": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
     "encode_block": f"none(i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], u1[::1])",
+    "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1])",
+    "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1])",
 }
+MODULES = {"encode_levels": coder, "decode_levels": coder, "encode_block": coder,
+           "encode_fast": fastcoder, "decode_fast": fastcoder}
 
 
 def build(out_dir=Path(__file__).resolve().parent):
@@ -34,7 +38,7 @@ def build(out_dir=Path(__file__).resolve().parent):
     cc.output_dir = str(out_dir)
     cc.target_cpu = "host"
     for name, signature in SIGNATURES.items():
-        cc.export(name, signature)(getattr(coder, name).py_func)
+        cc.export(name, signature)(getattr(MODULES[name], name).py_func)
     cc.compile()
     compileall.compile_dir(out_dir, quiet=1)
     return next(out_dir.glob(f"_kernels_{SOURCE_HASH}*"))

@@ -16,13 +16,13 @@ def _interrupts_end_the_process():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def encode_path(src, dst, channels=None, rate=0, workers=1):
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default"):
     """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
     import os
     from spikey import codec, fileio
     with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
         codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255],
-                          workers=workers)
+                          workers=workers, level=level)
 
 
 def decode_path(src, dst, start=None, stop=None, workers=1):
@@ -102,10 +102,15 @@ def _app():
     def encode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,
                scheduler: str = scheduler_option,
                channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
-               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
+               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second"),
+               level: str = typer.Option("default", "--level", help="fast, default or max (docs/levels.md)")):
         """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
-        from spikey import batch
-        raise typer.Exit(batch.run("encode", inputs, out, jobs, force, scheduler, channels=channels, rate=rate))
+        from spikey import batch, profiles
+        if level not in profiles.NAMES:
+            print(f"error: --level must be one of {', '.join(profiles.NAMES)}", file=sys.stderr)
+            raise typer.Exit(2)
+        raise typer.Exit(batch.run("encode", inputs, out, jobs, force, scheduler, channels=channels, rate=rate,
+                                   level=level))
 
     @app.command()
     def decode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,

@@ -14,13 +14,12 @@ from functools import partial
 
 import numpy as np
 
-from spikey import SpikeyError, codesets, container, crosschannel, stream
+from spikey import SpikeyError, codesets, container, crosschannel, profiles, stream
 from spikey import model as models
 from spikey.container import Layout
 
 MAX_BLOCK_FRAMES = 1 << 18   # frames per block; docs/format.md section 4.1 has the measurements
 GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
-TRIAL_SAMPLES = 16384        # the encoder picks among its options by coding this many samples with each
 
 
 def block_frames(channels: int) -> int:
@@ -29,48 +28,50 @@ def block_frames(channels: int) -> int:
 
 # ---- one channel of one block -----------------------------------------------------------------------
 
-
-def _options(x, model, aux):
-    """Every way the model could code x: (code set, level indices, exceptions, table, head, linked).
-    The learned heads were fitted to the challenge ADC: other code sets may also go without one."""
+def _options(x, model, aux, profile):
+    """Every way the level's profile may code x: (code set, level indices, exceptions, table, head,
+    linked). The learned heads were fitted to the challenge ADC: other code sets may go without."""
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
-        heads = list(range(model.n_heads))
-        if code_set.coding != codesets.ADC:
+        heads = list(range(model.n_heads)) if profile.heads else []
+        if code_set.coding != codesets.ADC or not heads:
             heads.append(models.NO_HEAD)
         for head in heads:
             for linked in (False, True) if aux is not None else (False,):
                 yield code_set, idx, exceptions, table, head, linked
 
 
-def _record(option, model, aux, n=None) -> stream.Channel:
+def _record(option, model, aux, profile, n=None) -> stream.Channel:
     code_set, idx, exceptions, table, head, linked = option
     part = slice(None) if n is None else slice(0, n)
-    a = aux[part] if linked else None
-    return stream.Channel(code_set, head, exceptions, model.encode(table, idx[part], head, a), linked)
+    if profile.coder == "lms":
+        payload = model.encode_fast(table, idx[part])
+    else:
+        payload = model.encode(table, idx[part], head, aux[part] if linked else None)
+    return stream.Channel(code_set, head, exceptions, payload, linked)
 
 
-def _best(options, model, aux, n) -> stream.Channel:
-    """The shortest record among the options, judged on the first TRIAL_SAMPLES samples (all of them
-    when that is fewer, and then the trial is the record): payload scaled to the whole length, plus
-    the record's fixed fields."""
-    trial = min(n, TRIAL_SAMPLES)
+def _best(options, model, aux, profile, n):
+    """(record, option) of the shortest record among the options, judged on the profile's trial
+    length of first samples (all of them when that is fewer or 0, and then the trial is the record):
+    payload scaled to the whole length, plus the record's fixed fields."""
+    trial = min(n, profile.trial_samples or n)
     if len(options) == 1 or trial == n:
-        records = [_record(option, model, aux) for option in options]
+        records = [_record(option, model, aux, profile) for option in options]
         return min(zip(records, options, strict=True), key=lambda r: len(stream.write_channel(r[0])))
 
     def estimate(option):
-        record = _record(option, model, aux, trial)
+        record = _record(option, model, aux, profile, trial)
         fixed = len(stream.write_channel(record)) - len(record.payload)
         return fixed + len(record.payload) * n / max(trial, 1)
     option = min(options, key=estimate)
-    return _record(option, model, aux), option
+    return _record(option, model, aux, profile), option
 
 
-def encode_channel(x: np.ndarray, model, aux=None):
+def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0]):
     """(record, linearised samples) of the cheapest coding of one channel's samples x: verbatim, or
     through the model on a code set, with or without a head and its refs' inputs aux."""
-    coded, option = _best(list(_options(x, model, aux)), model, aux, len(x))
+    coded, option = _best(list(_options(x, model, aux, profile)), model, aux, profile, len(x))
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
         return verbatim, _linear(x, None, None)
@@ -82,7 +83,7 @@ def _linear(x, table, idx) -> np.ndarray:
     return x.astype(np.float64) if table is None else table.centres[idx]
 
 
-def decode_channel(c: stream.Channel, frames: int, model, aux=None):
+def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0]):
     """(samples, linearised samples) of one channel record."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
@@ -90,7 +91,12 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None):
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
     table = c.code_set.table(model.adc)
-    idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None)
+    if profile.coder == "lms":
+        if c.head != models.NO_HEAD or c.linked:
+            raise SpikeyError("corrupt stream: a head or a link in a fast-level channel")
+        idx = model.decode_fast(table, c.payload, frames)
+    else:
+        idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None)
     x = table.values[idx].astype(np.int16)
     for pos, value in c.exceptions:
         x[pos] = value
@@ -99,12 +105,12 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None):
 
 # ---- blocks ---------------------------------------------------------------------------------------
 
-def encode_block(x: np.ndarray, model, refs: list) -> bytes:
+def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
     records, linear = [], []
     for c in range(x.shape[1]):
         aux = crosschannel.inputs([linear[j] for j in refs[c]]) if refs[c] else None
-        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux)
+        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile)
         records.append(record)
         linear.append(lin)
     return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
@@ -119,9 +125,10 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     channels, samples_crc = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
     linear = []
+    profile = profiles.PROFILES[h.level]
     for c, channel in enumerate(channels):
         aux = crosschannel.inputs([linear[j] for j in h.refs[c]]) if channel.linked else None
-        x[:, c], lin = decode_channel(channel, stop - start, model, aux)
+        x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile)
         linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the decoder is faulty")
@@ -130,10 +137,10 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model, refs, unsigned=False) -> stream.Header:
+def _header(layout: Layout, model, refs, level: int, unsigned=False) -> stream.Header:
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
              | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if unsigned else 0))
-    return stream.Header(model.id, 0, layout.container, flags, layout.channels, layout.frames, layout.rate,
+    return stream.Header(model.id, level, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
                          layout.extension, refs)
 
@@ -167,12 +174,15 @@ def in_order(work, items, workers: int):
             yield pending.popleft().result()
 
 
-def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False, workers=1) -> None:
+def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False, workers=1,
+                  level="default") -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
     container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
+    number = profiles.index(level)
+    profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
-    h = _header(layout, model, crosschannel.links(first), unsigned)
+    h = _header(layout, model, crosschannel.links(first, profile.max_refs), number, unsigned)
     out.write(stream.write_header(h))
     running = zlib.crc32(layout.prefix)
 
@@ -184,7 +194,7 @@ def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned
             yield x
 
     lengths = []
-    for block in in_order(partial(encode_block, model=model, refs=h.refs), blocks(), workers):
+    for block in in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(), workers):
         out.write(block)
         lengths.append(len(block))
     out.write(stream.write_index(lengths, zlib.crc32(layout.suffix, running) if file_crc is None else file_crc))
@@ -212,15 +222,17 @@ def file_crc(f, size: int) -> int:
     return value
 
 
-def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1) -> None:
+def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
+                level="default") -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
-    workers: processes coding blocks at once."""
+    workers: processes coding blocks at once; level: a row of spikey/profiles.py."""
     model = model or models.default()
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model, extension)
     whole = file_crc(src, size) if layout.planar else None
-    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole, workers=workers)
+    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole, workers=workers,
+                  level=level)
 
 
 class Opened:
@@ -328,8 +340,9 @@ def decode(data: bytes, model=None, start=None, stop=None) -> bytes:
     return out.getvalue()
 
 
-def encode_samples(x, rate: int = 0, model=None) -> bytes:
-    """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order."""
+def encode_samples(x, rate: int = 0, model=None, level: str = "default") -> bytes:
+    """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order;
+    level: fast, default or max (spikey/profiles.py)."""
     x = np.asarray(x)
     if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
             x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
@@ -346,7 +359,7 @@ def encode_samples(x, rate: int = 0, model=None) -> bytes:
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model or models.default(), unsigned=unsigned)
+    encode_frames(frames_of, layout, out, model or models.default(), unsigned=unsigned, level=level)
     return out.getvalue()
 
 

@@ -8,14 +8,14 @@ of each to use; the encoder keeps the link only in blocks where it pays (docs/fo
 """
 import numpy as np
 
-MAX_REFS = 4              # links per channel: each adds len(LAGS) inputs to an O(n^2) update
 LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
 MIN_CORRELATION = 0.2     # |r| of first differences below which a link is not tried
 
 
-def links(x: np.ndarray) -> list:
-    """For each channel of frames x (n, channels), up to MAX_REFS earlier channels whose first
-    differences correlate most with its own, strongest first."""
+def links(x: np.ndarray, max_refs: int) -> list:
+    """For each channel of frames x (n, channels), up to max_refs earlier channels whose first
+    differences correlate most with its own, strongest first (each adds len(LAGS) inputs to an
+    O(n^2) update: the level's profile says how many)."""
     d = np.diff(x.astype(np.float64), axis=0)
     d -= d.mean(axis=0) if len(d) else 0.0
     norm = np.sqrt((d * d).sum(axis=0))
@@ -25,7 +25,7 @@ def links(x: np.ndarray) -> list:
             refs.append([])
             continue
         r = np.abs(d[:, :c].T @ d[:, c]) / np.maximum(norm[:c] * norm[c], 1e-300)
-        best = [int(j) for j in np.argsort(-r, kind="stable")[:MAX_REFS] if r[j] >= MIN_CORRELATION]
+        best = [int(j) for j in np.argsort(-r, kind="stable")[:max_refs] if r[j] >= MIN_CORRELATION]
         refs.append(best)
     return refs
 

@@ -16,7 +16,7 @@ from spikey import SpikeyError
 from spikey import distribution as dist
 from spikey import network as net
 from spikey import predictor as pred
-from spikey.kernels import decode_levels, encode_levels
+from spikey import fastcoder, kernels
 from spikey.levels import LevelTable, load_adc_table
 
 # Package data, so that an installed wheel codes anywhere; the checkout's weights/ links here (the
@@ -51,24 +51,41 @@ class Model:
         """Range-coded payload of level indices idx on table, from a fresh predictor; aux (len(idx), m):
         other channels' inputs to each prediction (spikey/crosschannel.py)."""
         aux = _no_aux(len(idx)) if aux is None else aux
-        return encode_levels(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
-                             *self.head(head)).tobytes()
+        return kernels.encode_levels(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                                     pred.VAR_RATE, *self.head(head)).tobytes()
 
     def decode(self, table: LevelTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
         """The n level indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
         aux = _no_aux(n) if aux is None else aux
-        return decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                             pred.VAR_RATE, *self.head(head))
+        return kernels.decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                                     pred.VAR_RATE, *self.head(head))
+
+    def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
+        """The fast level's payload: integers only (spikey/fastcoder.py), no head, no links."""
+        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF).tobytes()
+
+    def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
+        buf = np.frombuffer(payload, dtype=np.uint8)
+        return kernels.decode_fast(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES)
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
 _NO_HEAD = tuple(part[0] for part in net.untrained_heads())
+_GUESSES = fastcoder.inverse_table(dist.GAUSSIAN_CDF)
 
 
 def _no_aux(n: int) -> np.ndarray:
     return np.zeros((n, 0))
 
+
+    def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
+        """The fast profile's payload: integers only (spikey/fastcoder.py)."""
+        return encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF).tobytes()
+
+    def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
+        buf = np.frombuffer(payload, dtype=np.uint8)
+        return decode_fast(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES)
 
 def identify(table: LevelTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the

@@ -48,6 +48,17 @@ def encode(st, out, cum, freq, total):
         _shift_low(st, out)
 
 
+@njit(cache=True, inline="always")
+def encode_shift(st, out, cum, freq, total_bits):
+    """encode with a total of 2^total_bits: a shift instead of a division."""
+    r = st[1] >> total_bits
+    st[0] += r * cum
+    st[1] = r * freq
+    while st[1] < BOTTOM:
+        st[1] <<= 8
+        _shift_low(st, out)
+
+
 @njit(cache=True)
 def finish(st, out):
     """Flush the final interval; returns the number of bytes worth keeping (trailing zeros dropped)."""
@@ -89,6 +100,16 @@ def decode_target(st, total):
     r = st[1] // total
     st[3] = r            # kept for decode_consume: one 64-bit division fewer per symbol
     v = st[0] // r
+    return total - 1 if v >= total else v
+
+
+@njit(cache=True, inline="always")
+def decode_target_shift(st, total_bits):
+    """decode_target with a total of 2^total_bits."""
+    r = st[1] >> total_bits
+    st[3] = r
+    v = st[0] // r
+    total = 1 << total_bits
     return total - 1 if v >= total else v
 
 

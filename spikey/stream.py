@@ -16,6 +16,7 @@ import numpy as np
 
 from spikey import SpikeyError
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
+from spikey.profiles import PROFILES
 
 MAGIC = b"SPKY"
 VERSION = 2
@@ -199,8 +200,8 @@ def read_header(data: bytes, model_id: bytes) -> Header:
         raise SpikeyError(f"stream was made with other weights (model {stream_model.hex()}, "
                           f"this decoder has {model_id.hex()})")
     level, container, flags = r.take(3)
-    if level != 0:
-        raise SpikeyError(f"corrupt stream: unknown level {level}")
+    if level >= len(PROFILES):
+        raise SpikeyError(f"stream level {level} is not known to this decoder (it knows {len(PROFILES)})")
     if container not in CONTAINERS or flags >> 4:
         raise SpikeyError("corrupt stream: unknown container or flags")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
@@ -294,7 +295,7 @@ def write_channel(c: Channel) -> bytes:
         parts += [varint(s.offset), varint(s.step), zigzag(s.k_lo), varint(s.k_hi - s.k_lo)]
     else:
         gaps = np.diff(s.values) // s.step
-        parts += [varint(s.step), varint(len(s.values)), zigzag(int(s.values[0]) // s.step),
+        parts += [varint(s.step), varint(len(s.values)), zigzag(int(s.values[0])),
                   blob(b"".join(varint(int(g)) for g in gaps))]
     parts += [varint(len(c.payload)), c.payload]
     return b"".join(parts)
@@ -329,7 +330,7 @@ def read_channel(r: Reader, frames: int) -> Channel:
         step, n = r.varint(65535), r.varint(65536)
         first = r.zigzag(32768)
         gaps = _varints(r.blob(10 * n), n - 1)
-        values = step * (first + np.concatenate([[0], np.cumsum(gaps, dtype=np.int64)]))
+        values = first + step * np.concatenate([[0], np.cumsum(gaps, dtype=np.int64)])
         if not (step and n and (n == 1 or gaps.min() > 0) and values[0] >= -32768 and values[-1] <= 32767):
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
         code_set = CodeSet(VALUE_SET, step=step, values=values)

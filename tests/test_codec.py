@@ -58,14 +58,17 @@ def test_code_sets_are_chosen_by_content():
     smooth = (3000 * np.sin(np.arange(20000) / 50) + rng.normal(0, 20, 20000)).astype(np.int16)
     gain = (smooth // 40 * 12 + 3).astype(np.int16)        # every value 3 + 12k
     sparse = np.int16([-900, -20, 0, 7, 3000])[rng.integers(0, 5, 5000)]
+    sparse_offset = np.int16([-901, -21, -1, 7, 2999])[rng.integers(0, 5, 5000)]     # 3 + 4k: a step and an offset
     noise = rng.integers(-32768, 32768, 3000).astype(np.int16)
     encoded = codec.encode_samples(np.stack([smooth, gain], axis=1))
     [a, b] = channels_of(encoded)
     assert a.code_set.coding == codesets.LATTICE and a.code_set.step == 1
     assert (b.code_set.coding, b.code_set.offset, b.code_set.step) == (codesets.LATTICE, 3, 12)
     assert codings(codec.encode_samples(sparse)) == [codesets.VALUE_SET]
+    [c] = channels_of(codec.encode_samples(sparse_offset))
+    assert c.code_set.coding == codesets.VALUE_SET and c.code_set.step == 4
     assert codings(codec.encode_samples(noise)) == [codesets.VERBATIM]
-    for x in (smooth, gain, sparse, noise):
+    for x in (smooth, gain, sparse, sparse_offset, noise):
         assert np.array_equal(codec.decode_samples(codec.encode_samples(x)), x)
 
 
@@ -158,15 +161,16 @@ def test_slices_of_files_are_plain_containers(adc_signal):
         codec.decode(codec.encode(raw), start=300, stop=100)
 
 
-def test_decoding_without_the_jit_gives_the_same_bytes(tmp_path):
+@pytest.mark.parametrize("level", ["default", "fast"])
+def test_decoding_without_the_jit_gives_the_same_bytes(tmp_path, level):
     """The interpreted kernels are the specification; the compiled ones must agree bit for bit."""
     raw = SAMPLES[0].read_bytes()[:44 + 2 * 1500]
     raw = raw[:4] + (len(raw) - 8).to_bytes(4, "little") + raw[8:40] + (len(raw) - 44).to_bytes(4, "little") + raw[44:]
-    encoded = codec.encode(raw)
+    encoded = codec.encode(raw, level=level)
     (tmp_path / "in.bw").write_bytes(encoded)
     script = ("import sys; from spikey import codec; "
               "open(sys.argv[2], 'wb').write(codec.decode(open(sys.argv[1], 'rb').read())); "
-              "open(sys.argv[3], 'wb').write(codec.encode(open(sys.argv[2], 'rb').read()))")
+              f"open(sys.argv[3], 'wb').write(codec.encode(open(sys.argv[2], 'rb').read(), level='{level}'))")
     env = dict(os.environ, NUMBA_DISABLE_JIT="1", SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
     subprocess.run([sys.executable, "-c", script, tmp_path / "in.bw", tmp_path / "out.wav", tmp_path / "re.bw"],
                    env=env, check=True)

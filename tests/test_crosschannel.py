@@ -1,9 +1,11 @@
 """Channels predicted from earlier ones: links, their inputs, and what they buy on a common mode."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from conftest import channels_of, opened
-from spikey import SpikeyError, codec, crosschannel, stream
+from spikey import SpikeyError, codec, crosschannel, profiles, stream
 from spikey.model import NO_HEAD
 
 
@@ -19,11 +21,11 @@ def common_mode(n=20000, channels=5, seed=0):
 def test_links_name_the_most_correlated_earlier_channels():
     x = common_mode()
     x[:, 2] = np.random.default_rng(5).integers(-50, 50, len(x))        # noise: linked to nothing
-    refs = crosschannel.links(x)
+    refs = crosschannel.links(x, 2)
     assert refs[0] == [] and refs[2] == []
     assert all(j < c for c, r in enumerate(refs) for j in r) and 0 in refs[1]
-    assert all(len(r) <= crosschannel.MAX_REFS for r in refs)
-    assert crosschannel.links(np.zeros((100, 3), np.int16)) == [[], [], []]
+    assert all(len(r) <= 2 for r in refs) and len(refs[4]) == 2
+    assert crosschannel.links(np.zeros((100, 3), np.int16), 4) == [[], [], []]
 
 
 def test_inputs_are_a_refs_samples_around_the_instant():
@@ -37,7 +39,7 @@ def test_a_common_mode_is_coded_once(monkeypatch):
     encoded = codec.encode_samples(x)
     assert np.array_equal(codec.decode_samples(encoded), x)
     assert [c.linked for c in channels_of(encoded)] == [False] + [True] * 4
-    monkeypatch.setattr(crosschannel, "MAX_REFS", 0)
+    monkeypatch.setattr(profiles, "PROFILES", (replace(profiles.PROFILES[0], max_refs=0),))
     alone = codec.encode_samples(x)
     assert opened(alone).header.refs == [[]] * 5
     assert len(encoded) < 0.85 * len(alone)

@@ -11,9 +11,9 @@ from spikey import jit
 pytestmark = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
 
 
-def run_codec(kind, tmp_path, src):
+def run_codec(kind, tmp_path, src, level="default"):
     script = ("import sys; from spikey import codec, kernels; assert kernels.KIND == sys.argv[4], kernels.KIND; "
-              "e = codec.encode(open(sys.argv[1], 'rb').read()); open(sys.argv[2], 'wb').write(e); "
+              f"e = codec.encode(open(sys.argv[1], 'rb').read(), level='{level}'); open(sys.argv[2], 'wb').write(e); "
               "open(sys.argv[3], 'wb').write(codec.decode(e)); "
               "print('numba' in sys.modules)")
     out = tmp_path / f"{kind}.bw"
@@ -25,12 +25,13 @@ def run_codec(kind, tmp_path, src):
     return out.read_bytes(), back.read_bytes(), r.stdout.strip() == "True"
 
 
+@pytest.mark.parametrize("level", ["default", "fast"])
 @pytest.mark.parametrize("make", [lambda tmp: SAMPLES[0], lambda tmp: _write(tmp, wav(list(range(-3000, 3000, 7))))],
                          ids=["recording", "lattice coding"])
-def test_aot_and_jit_give_identical_bytes(tmp_path, make):
+def test_aot_and_jit_give_identical_bytes(tmp_path, make, level):
     src = make(tmp_path)
-    aot_stream, aot_back, aot_imported_numba = run_codec("aot", tmp_path, src)
-    jit_stream, jit_back, _ = run_codec("jit", tmp_path, src)
+    aot_stream, aot_back, aot_imported_numba = run_codec("aot", tmp_path, src, level)
+    jit_stream, jit_back, _ = run_codec("jit", tmp_path, src, level)
     assert aot_stream == jit_stream
     assert aot_back == jit_back == src.read_bytes()
     assert not aot_imported_numba

@@ -1,0 +1,183 @@
+"""The fast profile's per-sample loop: integers only, a few dozen operations a sample.
+
+What an implant could run (docs/levels.md counts the operations and the state): a sign-sign LMS
+predicts the next first difference of the linearised signal from the last TAPS ones, a running mean
+of absolute errors sets the Gaussian's width, and the same fixed-point Gaussian CDF table and range
+coder as the default profile code the level's bin, so the ADC's unequal code widths still count.
+
+Fixed point: the linearised axis in units of 2^-FX (the ADC table's edges are exact there), LMS
+weights in units of 2^-W_SHIFT. Per sample t, with y the bin centres and e the bin edges:
+    mean  = y[t-1] + (sum_i w[i] d[i]) >> W_SHIFT            d: the last TAPS differences, newest first
+    s     = max(mae + (mae >> 2), S_MIN)                     ~ sigma: 1.25 mean absolute error
+    inv   = 2^INV_BITS // s
+    C(k)  = k + PHI(((e[k] - mean) * inv) >> (INV_BITS - 24))   the table's z in units of 2^-24
+then, once y[t] is known, err = y[t] - mean, w[i] += sign(err) sign(d[i]) << MU, and
+mae += (|err| - mae) >> MAE_RATE.
+"""
+import numpy as np
+
+from spikey import distribution as dist
+from spikey import rangecoder as rc
+from spikey.jit import njit
+
+FX = 12
+TAPS = 8
+W_SHIFT = 12
+MU = 2
+MAE_RATE = 7
+MAE_INIT = 8 << FX          # a start as wide as the default's variance of 100
+S_MIN = 1 << (FX - 2)       # a quarter of a level
+INV_BITS = 40
+Z_SHIFT = INV_BITS - (dist.FRAC_BITS + 8)     # the table's z unit is 2^-(FRAC_BITS + log2 STEPS_PER_UNIT)
+Z_OFFSET = dist.Z_MAX * (dist.STEPS_PER_UNIT << dist.FRAC_BITS)
+Q_END = dist.TABLE_CELLS << dist.FRAC_BITS
+REACH = 1 << 29             # |e[k] - mean| beyond this is past the table's ends at any width
+TOTAL_BITS = 31
+TOTAL = 1 << TOTAL_BITS     # every level keeps a frequency of at least 1 for tables up to 2^30 levels
+
+
+def fixed_edges(edges: np.ndarray) -> np.ndarray:
+    """A level table's edges in units of 2^-FX, as int64 (exact for the ADC and lattice tables)."""
+    return np.round(np.asarray(edges) * (1 << FX)).astype(np.int64)
+
+
+@njit(cache=True, inline="always")
+def _phi(q, table):
+    if q <= 0:
+        return 0
+    if q >= Q_END:
+        return dist.CDF_ONE
+    i = q >> dist.FRAC_BITS
+    f = q & ((1 << dist.FRAC_BITS) - 1)
+    return table[i] + (((table[i + 1] - table[i]) * f) >> dist.FRAC_BITS)
+
+
+@njit(cache=True, inline="always")
+def cumulative(k, n_levels, edges, mean, inv, table):
+    """C(k) with the total a power of two, TOTAL: the range coder shifts instead of dividing."""
+    if k <= 0:
+        return 0
+    if k >= n_levels:
+        return TOTAL
+    gap = min(max(edges[k] - mean, -REACH), REACH)
+    return k + ((_phi(((gap * inv) >> Z_SHIFT) + Z_OFFSET, table) * (TOTAL - n_levels)) >> dist.CDF_BITS)
+
+
+GUESS_BITS = 12
+
+
+def inverse_table(table: np.ndarray) -> np.ndarray:
+    """By the top GUESS_BITS of a target: the table's z (in its 2^-24 units, less Z_OFFSET) where the
+    CDF reaches that fraction. Only a starting guess for the search, so its precision cannot matter."""
+    fractions = np.arange(1 << GUESS_BITS, dtype=np.int64) << (dist.CDF_BITS - GUESS_BITS)
+    cells = np.minimum(np.searchsorted(table, fractions), dist.TABLE_CELLS)
+    return (cells << dist.FRAC_BITS) - Z_OFFSET
+
+
+@njit(cache=True, inline="always")
+def find_level(target, n_levels, edges, mean, width, inv, table, guesses):
+    """(k, C(k), C(k + 1)) for the level whose interval holds target: gallop from the level where the
+    Gaussian's inverse CDF puts it, then bisect. The answer is unique, so the guess cannot change it."""
+    z = guesses[target >> (TOTAL_BITS - GUESS_BITS)]
+    at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
+    k = min(max((at - edges[0]) >> FX, 0), n_levels - 1)
+    step = 1
+    c = cumulative(k, n_levels, edges, mean, inv, table)
+    if c <= target:
+        lo, c_lo = k, c
+        hi = min(k + 1, n_levels)
+        c_hi = cumulative(hi, n_levels, edges, mean, inv, table)
+        while hi < n_levels and c_hi <= target:
+            lo, c_lo = hi, c_hi
+            hi = min(hi + step, n_levels)
+            c_hi = cumulative(hi, n_levels, edges, mean, inv, table)
+            step *= 2
+    else:
+        hi, c_hi = k, c
+        lo = max(k - 1, 0)
+        c_lo = cumulative(lo, n_levels, edges, mean, inv, table)
+        while lo > 0 and c_lo > target:
+            hi, c_hi = lo, c_lo
+            lo = max(lo - step, 0)
+            c_lo = cumulative(lo, n_levels, edges, mean, inv, table)
+            step *= 2
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        c_mid = cumulative(mid, n_levels, edges, mean, inv, table)
+        if c_mid <= target:
+            lo, c_lo = mid, c_mid
+        else:
+            hi, c_hi = mid, c_mid
+    return lo, c_lo, c_hi
+
+
+@njit(cache=True, inline="always")
+def predict(w, d, last, mae, edges):
+    """(mean, width, 2^INV_BITS / width) of the next sample's Gaussian on the fixed-point axis."""
+    acc = 0
+    for i in range(TAPS):
+        acc += w[i] * d[i]
+    mean = last + (acc >> W_SHIFT)
+    mean = min(max(mean, edges[0] - (1 << FX)), edges[len(edges) - 1] + (1 << FX))
+    s = max(mae + (mae >> 2), S_MIN)
+    return mean, s, (1 << INV_BITS) // s
+
+
+@njit(cache=True, inline="always")
+def _sign(v):
+    return 1 if v > 0 else (-1 if v < 0 else 0)
+
+
+@njit(cache=True, inline="always")
+def observe(w, d, y, last, mean, mae):
+    """Learn from the sample whose bin centre is y: returns the new mean absolute error."""
+    err = y - mean
+    sign = _sign(err)
+    for i in range(TAPS):
+        w[i] += (sign * _sign(d[i])) << MU
+    for i in range(TAPS - 1, 0, -1):
+        d[i] = d[i - 1]
+    d[0] = y - last
+    return mae + ((abs(err) - mae) >> MAE_RATE)
+
+
+@njit(cache=True)
+def encode_fast(idx, edges, table):
+    """Range-coded payload of level indices idx on a table with fixed-point edges."""
+    n_levels = len(edges) - 1
+    w = np.zeros(TAPS, dtype=np.int64)
+    d = np.zeros(TAPS, dtype=np.int64)
+    last, mae = np.int64(0), np.int64(MAE_INIT)
+    st = rc.encoder_new()
+    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    for t in range(len(idx)):
+        mean, _, inv = predict(w, d, last, mae, edges)
+        k = idx[t]
+        lo = cumulative(k, n_levels, edges, mean, inv, table)
+        hi = cumulative(k + 1, n_levels, edges, mean, inv, table)
+        rc.encode_shift(st, out, lo, hi - lo, TOTAL_BITS)
+        y = (edges[k] + edges[k + 1]) >> 1
+        mae = observe(w, d, y, last, mean, mae)
+        last = y
+    n = rc.finish(st, out)
+    return out[1:n].copy()
+
+
+@njit(cache=True)
+def decode_fast(buf, n_samples, edges, table, guesses):
+    n_levels = len(edges) - 1
+    w = np.zeros(TAPS, dtype=np.int64)
+    d = np.zeros(TAPS, dtype=np.int64)
+    last, mae = np.int64(0), np.int64(MAE_INIT)
+    st = rc.decoder_new(buf)
+    idx = np.empty(n_samples, dtype=np.int32)
+    for t in range(n_samples):
+        mean, width, inv = predict(w, d, last, mae, edges)
+        target = rc.decode_target_shift(st, TOTAL_BITS)
+        k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses)
+        rc.decode_consume(st, buf, lo, hi - lo)
+        y = (edges[k] + edges[k + 1]) >> 1
+        mae = observe(w, d, y, last, mean, mae)
+        last = y
+        idx[t] = k
+    return idx

@@ -1,0 +1,30 @@
+"""Compression levels: one row of named knobs each, the stream's level byte its index here.
+
+Adding a level is adding a row. The decoder needs only `coder` (which per-sample loop a payload was
+made by); the other knobs are how hard the encoder looks, so a stream decodes without knowing them.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    coder: str            # "rls": spikey/coder.py, float64 RLS + learned head; "lms": spikey/fastcoder.py, integers
+    max_refs: int         # cross-channel links per channel (rls only; spikey/crosschannel.py)
+    heads: bool           # the learned heads are tried (and no head, on other code sets than the ADC's)
+    trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
+
+
+PROFILES = (
+    Profile("default", coder="rls", max_refs=4, heads=True, trial_samples=16384),
+    Profile("fast", coder="lms", max_refs=0, heads=False, trial_samples=16384),
+    Profile("max", coder="rls", max_refs=8, heads=True, trial_samples=0),
+)
+NAMES = tuple(p.name for p in PROFILES)
+
+
+def index(name: str) -> int:
+    if name not in NAMES:
+        from spikey import SpikeyError
+        raise SpikeyError(f"unknown level {name!r}: choose {', '.join(NAMES)}")
+    return NAMES.index(name)

@@ -1,0 +1,50 @@
+"""Compression levels: every level round-trips, the stream names its level, the decoder needs no hint."""
+import numpy as np
+import pytest
+
+from conftest import SAMPLES, channels_of, opened
+from spikey import SpikeyError, codec, profiles, stream
+from spikey.model import NO_HEAD
+
+
+@pytest.mark.parametrize("level", profiles.NAMES)
+def test_every_level_round_trips_files_and_samples(level, adc_signal):
+    raw = SAMPLES[0].read_bytes()
+    encoded = codec.encode(raw, level=level)
+    assert codec.decode(encoded) == raw and opened(encoded).header.level == profiles.index(level)
+    a = adc_signal(6000, seed=1)
+    x = np.stack([a, a // 4 * 4 + 3, np.arange(6000) % 700], axis=1).astype(np.int16)
+    data = codec.encode_samples(x, level=level)
+    assert np.array_equal(codec.decode_samples(data), x)
+    assert np.array_equal(codec.decode_samples(data, 10, 20), x[10:20])
+
+
+def test_fast_uses_no_head_and_no_link():
+    x = np.cumsum(np.random.default_rng(0).integers(-5, 6, (8000, 2)), axis=0).astype(np.int16)
+    x[:, 1] = x[:, 0] + 1
+    records = channels_of(codec.encode_samples(x, level="fast"))
+    assert all(c.head == NO_HEAD and not c.linked for c in records)
+    assert opened(codec.encode_samples(x, level="fast")).header.refs == [[], []]
+
+
+def test_the_level_table_is_one_row_per_level():
+    assert profiles.NAMES == ("default", "fast", "max")
+    assert [p.coder for p in profiles.PROFILES] == ["rls", "lms", "rls"]
+    with pytest.raises(SpikeyError, match="unknown level"):
+        codec.encode_samples(np.zeros(10, np.int16), level="turbo")
+
+
+def test_a_level_this_decoder_does_not_know_is_refused():
+    h = stream.Header(b"abcd", len(profiles.PROFILES), stream.ARRAY, stream.CANONICAL, 1, 10, 0, 10)
+    with pytest.raises(SpikeyError, match="not known"):
+        stream.read_header(stream.write_header(h), b"abcd")
+
+
+def test_a_fast_channel_with_a_head_is_refused(adc_signal):
+    data = codec.encode_samples(adc_signal(3000), level="fast")
+    s = opened(data)
+    [record], samples_crc = stream.read_block(s.block_bytes(0), s.header, 3000)
+    record.head = 0
+    block = stream.write_block([record], samples_crc)
+    with pytest.raises(SpikeyError, match="fast-level"):
+        codec.decode_block(block, s.header, 0, codec.models.default())
