@@ -174,52 +174,33 @@ def in_order(work, items, workers: int):
             yield pending.popleft().result()
 
 
-def encode_frames(frames_of, layout: Layout, out, model, file_crc=None, unsigned=False, workers=1,
-                  level="default") -> None:
-    """Write the stream of a recording whose frames frames_of(start, stop) gives; file_crc is the
-    container's CRC-32 where the caller has it, else it is summed in file order as blocks go."""
+def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default") -> None:
+    """Write the stream of a recording whose frames frames_of(start, stop) gives."""
     number = profiles.index(level)
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     h = _header(layout, model, crosschannel.links(first, profile.max_refs), number, unsigned)
-    out.write(stream.write_header(h))
-    running = zlib.crc32(layout.prefix)
+    blocks = (first if i == 0 else frames_of(*h.block_span(i)) for i in range(h.n_blocks))
+    _write(h, in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks, workers), out)
 
-    def blocks():
-        nonlocal running
-        for i in range(h.n_blocks):
-            x = first if i == 0 else frames_of(*h.block_span(i))
-            running = zlib.crc32(x.astype("<i2", copy=False), running)
-            yield x
 
+def _write(h: stream.Header, blocks, out) -> None:
+    """Header, blocks (as they come), index and trailer."""
+    header = stream.write_header(h)
+    out.write(header)
     lengths = []
-    for block in in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(), workers):
+    for block in blocks:
         out.write(block)
         lengths.append(len(block))
-    out.write(stream.write_index(lengths, zlib.crc32(layout.suffix, running) if file_crc is None else file_crc))
+    index = stream.write_index(lengths)
+    out.write(index + stream.write_trailer(header, index))
 
 
 def _encode_generic(src, size: int, out, model, extension: str) -> None:
     h = stream.Header(model.id, 0, stream.GENERIC, 0, 0, size, 0, GENERIC_BLOCK, extension=extension)
-    out.write(stream.write_header(h))
-    lengths, file_crc = [], 0
     src.seek(0)
-    for _ in range(h.n_blocks):
-        raw = src.read(GENERIC_BLOCK)
-        file_crc = zlib.crc32(raw, file_crc)
-        block = stream.write_generic_block(raw)
-        out.write(block)
-        lengths.append(len(block))
-    out.write(stream.write_index(lengths, file_crc))
-
-
-def file_crc(f, size: int) -> int:
-    f.seek(0)
-    value = 0
-    for _ in range(0, size, GENERIC_BLOCK):
-        value = zlib.crc32(f.read(GENERIC_BLOCK), value)
-    return value
+    _write(h, (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out)
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
@@ -230,8 +211,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model, extension)
-    whole = file_crc(src, size) if layout.planar else None
-    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, whole, workers=workers,
+    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
                   level=level)
 
 
@@ -240,19 +220,22 @@ class Opened:
 
     def __init__(self, f, size: int, model):
         f.seek(0)
-        header_len = stream.read_fixed(f.read(stream.FIXED))
-        if not stream.FIXED + 4 <= header_len <= size - stream.TRAILER:
+        header_len = stream.read_fixed(f.read(stream.FIXED + 5))
+        if header_len > size - stream.TRAILER:
             raise SpikeyError("corrupt stream: truncated or damaged (header length)")
-        f.seek(0)
-        self.header = stream.read_header(f.read(header_len), model.id)
         f.seek(size - stream.TRAILER)
-        self.file_crc, index_len = stream.read_trailer(f.read(stream.TRAILER))
+        last = f.read(stream.TRAILER)
+        index_len = stream.read_trailer(last)
         blocks_bytes = size - stream.TRAILER - index_len - header_len
         if blocks_bytes < 0:
             raise SpikeyError("corrupt stream: truncated or damaged (index length)")
+        f.seek(0)
+        header = f.read(header_len)
         f.seek(header_len + blocks_bytes)
-        self.offsets = [header_len + o for o in stream.read_index(f.read(index_len + stream.TRAILER),
-                                                                  self.header, blocks_bytes)]
+        index = f.read(index_len)
+        stream.check_trailer(header, index, last)
+        self.header = stream.read_header(header, model.id)
+        self.offsets = [header_len + o for o in stream.read_index(index, self.header, blocks_bytes)]
         self.f, self.model = f, model
 
     def block_bytes(self, i: int) -> bytes:
@@ -277,8 +260,8 @@ def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
 
 def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1) -> Layout:
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
-    which must be readable and seekable, decoding blocks in that many processes. The whole file's
-    CRC is checked on what was written."""
+    which must be readable and seekable, decoding blocks in that many processes. A whole file is read
+    back once written: its container bytes and every block's samples checked against the stream."""
     model = model or models.default()
     s = Opened(src, size, model)
     h = s.header
@@ -288,27 +271,36 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         for i in range(h.n_blocks):
             a, b = h.block_span(i)
             out.write(stream.read_generic_block(s.block_bytes(i), b - a))
-        layout = None
-    else:
-        whole = start is None and stop is None
-        start, stop = _slice(h, start, stop)
-        layout = layout_of(h)
-        if not whole:
-            layout = _sliced(layout, stop - start)
-        out.write(layout.prefix)
-        wanted = s.blocks_of(start, stop)
-        work = partial(_decode_numbered, h=h, model=model)
-        for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
-            a, b = h.block_span(i)
-            container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
-        out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
-        out.write(layout.suffix)
-        if not whole:
-            return layout
+        return None
+    whole = start is None and stop is None
+    start, stop = _slice(h, start, stop)
+    layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
+    out.write(layout.prefix)
+    wanted = s.blocks_of(start, stop)
+    work = partial(_decode_numbered, h=h, model=model)
+    crcs = []
+    for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
+        a, b = h.block_span(i)
+        container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
+        crcs.append(zlib.crc32(x.astype("<i2", copy=False)))
+    out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
+    out.write(layout.suffix)
     out.flush()
-    if file_crc(out, out.tell()) != s.file_crc:
-        raise SpikeyError("decoded file fails its checksum: stream is corrupt or the decoder is faulty")
+    if whole:
+        _verify_written(out, layout, h, crcs)
     return layout
+
+
+def _verify_written(out, layout: Layout, h: stream.Header, crcs: list):
+    """Read the file back: the bytes around the samples as the stream has them, and every block's
+    frames with the CRC the stream gave them (which their decoding was checked against)."""
+    out.seek(0)
+    ok = out.read(len(layout.prefix)) == layout.prefix
+    for i, expected in enumerate(crcs):
+        ok = ok and zlib.crc32(container.read_frames(out, layout, *h.block_span(i)).astype("<i2")) == expected
+    out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
+    if not (ok and out.read() == layout.suffix):
+        raise SpikeyError("the decoded file reads back other than it was written: output is faulty")
 
 
 def extension_of(h: stream.Header) -> str:
@@ -359,7 +351,7 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default") -> byte
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model or models.default(), unsigned=unsigned, level=level)
+    encode_frames(frames_of, layout, out, model or models.default(), unsigned, level=level)
     return out.getvalue()
 
 
@@ -370,7 +362,6 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> 
     h = s.header
     if h.container == stream.GENERIC:
         raise SpikeyError("this stream holds a file Spikey does not model: it has no samples")
-    whole = start is None and stop is None
     start, stop = _slice(h, start, stop)
     shape = (stop - start,) if h.flags & stream.ONE_DIM else (stop - start, h.channels)
     dtype = np.uint16 if h.flags & stream.UNSIGNED else np.int16
@@ -381,8 +372,6 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> 
     for i in s.blocks_of(start, stop):
         a, b = h.block_span(i)
         y2[max(a, start) - start:min(b, stop) - start] = s.frames(i)[max(start - a, 0):min(stop, b) - a]
-    if whole and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
-        raise SpikeyError("decoded samples fail the stream's checksum: stream is corrupt or the decoder is faulty")
     if h.flags & stream.UNSIGNED:
         y2 ^= np.int16(-0x8000)
     return y

@@ -20,8 +20,8 @@ from spikey.profiles import PROFILES
 
 MAGIC = b"SPKY"
 VERSION = 2
-FIXED = 9                      # magic, version, header length
-TRAILER = 12                   # file CRC, index length, CRC
+FIXED = 5                      # magic, version
+TRAILER = 8                    # index length, CRC
 
 # containers: what the samples were stored in, and so what the decoder rebuilds (section 2)
 ARRAY, WAV, RAW, NPY, GENERIC = 0, 1, 2, 3, 4
@@ -37,6 +37,7 @@ MAX_FRAMES = 1 << 48
 MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1
 MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
+MAX_HEADER = 1 << 34
 MAX_REFS = 8                   # channels one channel may be predicted from
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 
@@ -160,41 +161,37 @@ def inflate(stored: bytes, size: int) -> bytes:
     return raw
 
 
-def _checked(data: bytes, what: str) -> bytes:
-    """data less its last 4 bytes, which must be their CRC-32."""
-    if len(data) < 4 or struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
-        raise SpikeyError(f"corrupt stream: {what} fails its checksum (truncated or damaged)")
-    return data[:-4]
-
-
 # ---- 1. header, 2. container, 3. channels -------------------------------------------------------
 
 def write_header(h: Header) -> bytes:
     body = [h.model_id, bytes([h.level, h.container, h.flags]), varint(h.channels), varint(h.frames),
             varint(h.rate), varint(h.block_frames), write_container(h), write_channels(h)]
     rest = b"".join(body)
-    head = MAGIC + bytes([VERSION]) + struct.pack("<I", FIXED + len(rest) + 4) + rest
-    return head + crc(head)
+    return MAGIC + bytes([VERSION]) + varint(len(rest)) + rest
 
 
 def read_fixed(first: bytes) -> int:
-    """The header's length, from its first FIXED bytes: checks magic and version."""
+    """The header's whole length, from the stream's first bytes (FIXED + 5 of them, or all there are):
+    checks magic and version."""
     if len(first) < 4 or first[:4] != MAGIC:
         raise SpikeyError("not a .brainwire stream (bad magic)")
-    if len(first) < FIXED:
+    if len(first) < FIXED + 1:
         raise SpikeyError("corrupt stream: truncated header")
     if first[4] > VERSION:
         raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
     if first[4] != VERSION:
         raise SpikeyError(f"stream format version {first[4]} is not read by this decoder (only {VERSION}); "
                           "decode it with spikey 0.1")
-    return struct.unpack_from("<I", first, 5)[0]
+    r = Reader(first[FIXED:])
+    rest = r.varint(MAX_HEADER)
+    return FIXED + r.pos + rest
 
 
 def read_header(data: bytes, model_id: bytes) -> Header:
-    """data: the whole header, as long as read_fixed said."""
-    r = Reader(_checked(data, "header"))
+    """data: the whole header, as long as read_fixed said, its CRC checked with the index's."""
+    r = Reader(data)
     r.take(FIXED)
+    r.varint(MAX_HEADER)
     stream_model = r.take(4)
     if stream_model != model_id:
         raise SpikeyError(f"stream was made with other weights (model {stream_model.hex()}, "
@@ -264,22 +261,25 @@ def read_channels(r: Reader, h: Header):
 # ---- 4. blocks ------------------------------------------------------------------------------------
 
 def write_block(channels: list, samples_crc: int) -> bytes:
-    body = b"".join(map(write_channel, channels)) + struct.pack("<I", samples_crc)
-    return body + crc(body)
+    last = len(channels) - 1
+    return b"".join(write_channel(c, i == last) for i, c in enumerate(channels)) + struct.pack("<I", samples_crc)
 
 
 def read_block(data: bytes, h: Header, frames: int):
-    """(channels, CRC of the samples) of one block of the given frames; its bytes' CRC checked first."""
-    r = Reader(_checked(data, "block"))
-    channels = [read_channel(r, frames) for _ in range(h.channels)]
+    """(channels, CRC of the samples) of one block of the given frames; the CRC is checked by the
+    caller on the decoded samples."""
+    if len(data) < 4:
+        raise SpikeyError("corrupt stream: a block shorter than its checksum")
+    r = Reader(data[:-4])
+    channels = [read_channel(r, frames, c == h.channels - 1) for c in range(h.channels)]
     if any(c.linked and not refs for c, refs in zip(channels, h.refs, strict=True)):
         raise SpikeyError("corrupt stream: a channel linked to no other")
-    samples_crc = struct.unpack("<I", r.take(4))[0]
     r.end()
-    return channels, samples_crc
+    return channels, struct.unpack_from("<I", data, len(data) - 4)[0]
 
 
-def write_channel(c: Channel) -> bytes:
+def write_channel(c: Channel, last: bool = False) -> bytes:
+    """A channel record; the last of a block leaves out its payload's length (it runs to the block's end)."""
     s = c.code_set
     parts = [bytes([s.coding | (LINKED if c.linked else 0)])]
     if s.coding == VERBATIM:
@@ -287,21 +287,21 @@ def write_channel(c: Channel) -> bytes:
     parts.append(bytes([c.head]))
     if s.coding == ADC:
         parts.append(varint(len(c.exceptions)))
-        last = 0
+        previous = 0
         for pos, value in c.exceptions:
-            parts.append(varint(pos - last) + struct.pack("<h", value))
-            last = pos
+            parts.append(varint(pos - previous) + struct.pack("<h", value))
+            previous = pos
     elif s.coding == LATTICE:
         parts += [varint(s.offset), varint(s.step), zigzag(s.k_lo), varint(s.k_hi - s.k_lo)]
     else:
         gaps = np.diff(s.values) // s.step
         parts += [varint(s.step), varint(len(s.values)), zigzag(int(s.values[0])),
                   blob(b"".join(varint(int(g)) for g in gaps))]
-    parts += [varint(len(c.payload)), c.payload]
+    parts += [b"" if last else varint(len(c.payload)), c.payload]
     return b"".join(parts)
 
 
-def read_channel(r: Reader, frames: int) -> Channel:
+def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     coding = r.byte()
     linked = bool(coding & LINKED)
     coding &= ~LINKED
@@ -334,7 +334,7 @@ def read_channel(r: Reader, frames: int) -> Channel:
         if not (step and n and (n == 1 or gaps.min() > 0) and values[0] >= -32768 and values[-1] <= 32767):
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
         code_set = CodeSet(VALUE_SET, step=step, values=values)
-    payload = r.take(r.varint(1 << 40))
+    payload = r.take(len(r.data) - r.pos if last else r.varint(1 << 40))
     return Channel(code_set, head, exceptions, payload, linked)
 
 
@@ -348,46 +348,57 @@ def _varints(data: bytes, n: int) -> np.ndarray:
 def write_generic_block(raw: bytes) -> bytes:
     """A span of a file Spikey does not model: deflated when that is shorter, with the raw bytes' CRC."""
     packed = zlib.compress(raw, 6)
-    body = (b"\1" + packed if len(packed) < len(raw) else b"\0" + raw) + crc(raw)
-    return body + crc(body)
+    return (b"\1" + packed if len(packed) < len(raw) else b"\0" + raw) + crc(raw)
 
 
 def read_generic_block(data: bytes, size: int) -> bytes:
-    body = _checked(data, "block")
-    if len(body) < 5 or body[0] > 1:
+    if len(data) < 5 or data[0] > 1:
         raise SpikeyError("corrupt stream: bad generic block")
-    raw = inflate(body[1:-4], size) if body[0] else body[1:-4]
-    if len(raw) != size or crc(raw) != body[-4:]:
+    raw = inflate(data[1:-4], size) if data[0] else data[1:-4]
+    if len(raw) != size or crc(raw) != data[-4:]:
         raise SpikeyError("corrupt stream: a generic block decodes to other bytes")
     return raw
 
 
 # ---- 5. index, 6. trailer ---------------------------------------------------------------------------
 
-def write_index(lengths: list, file_crc: int) -> bytes:
-    index = varint(len(lengths)) + b"".join(varint(n) for n in lengths)
-    tail = index + struct.pack("<II", file_crc, len(index))
-    return tail + crc(tail)
+def write_index(lengths: list) -> bytes:
+    """How many blocks, and each one's length but the last's (it runs to the index)."""
+    return varint(len(lengths)) + b"".join(varint(n) for n in lengths[:-1])
 
 
-def read_trailer(last: bytes) -> tuple[int, int]:
-    """(file CRC, index length) from the stream's last TRAILER bytes; its CRC is checked with the index."""
+def write_trailer(header: bytes, index: bytes) -> bytes:
+    """The index's length, and one CRC over header, index and that length."""
+    length = struct.pack("<I", len(index))
+    return length + crc(header + index + length)
+
+
+def read_trailer(last: bytes) -> int:
+    """The index's length, from the stream's last TRAILER bytes (check_trailer checks them)."""
     if len(last) < TRAILER:
         raise SpikeyError("corrupt stream: truncated")
-    return struct.unpack_from("<II", last, 0)
+    return struct.unpack_from("<I", last, 0)[0]
 
 
-def read_index(tail: bytes, h: Header, blocks_bytes: int) -> list:
-    """Each block's byte offset from the first block, and the end; tail is the index and the trailer."""
-    r = Reader(_checked(tail, "index"))
+def check_trailer(header: bytes, index: bytes, last: bytes):
+    if crc(header + index + last[:4]) != last[4:]:
+        raise SpikeyError("corrupt stream: header or index fails its checksum (truncated or damaged)")
+
+
+def read_index(index: bytes, h: Header, blocks_bytes: int) -> list:
+    """Each block's byte offset from the first block, and the end."""
+    r = Reader(index)
     n = r.varint(blocks_bytes)
     if n != h.n_blocks:
         raise SpikeyError(f"corrupt stream: {n} blocks for {h.frames} frames of {h.block_frames}")
     offsets = [0]
-    for _ in range(n):
+    for _ in range(n - 1):
         offsets.append(offsets[-1] + r.varint(blocks_bytes))
-    r.take(8)
     r.end()
-    if offsets[-1] != blocks_bytes:
+    if n and offsets[-1] > blocks_bytes:
         raise SpikeyError("corrupt stream: the index does not match the blocks")
+    if n:
+        offsets.append(blocks_bytes)
+    elif blocks_bytes:
+        raise SpikeyError("corrupt stream: bytes between header and index that no block claims")
     return offsets
