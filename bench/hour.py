@@ -1,10 +1,12 @@
-"""An hour-long recording through ./encode and ./decode: byte-exact round trip, wall time, peak memory.
+"""A long recording through ./encode and ./decode: byte-exact round trip, wall time, peak memory.
 
-    python bench/hour.py [DATA_DIR] [--samples 70312500] [--keep DIR]
+    python bench/hour.py [DATA_DIR] [--minutes 60 | --samples FRAMES] [--channels 1] [--keep DIR]
 
-The recording is the folder's files' samples one after another, repeated until it holds --samples
-(default: one hour at 19531 Hz), behind a canonical 44-byte header. Each executable runs under
-/usr/bin/time, one at a time, so the figures are its own: elapsed seconds and maximum resident memory.
+Mono (the default): the folder's files' samples one after another, repeated until the recording holds
+the frames asked for (default: one hour at 19531 Hz). --channels N: N different recordings of the folder
+side by side, each repeated to the length. Either is written behind a canonical 44-byte header, a chunk
+at a time. Each executable runs under /usr/bin/time, one at a time, so the figures are its own: elapsed
+seconds and maximum resident memory (which must not grow with the length: the codec holds one block).
 """
 import argparse
 import hashlib
@@ -18,29 +20,50 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spikey import container  # noqa: E402
+from spikey import SOURCE_HASH, container, jit, wavfile  # noqa: E402
 
 RATE = 19531
+CHUNK = 1 << 20      # frames written at a time
 
 
-def build(data_dir: Path, n: int, path: Path) -> str:
+def _sources(files, channels):
+    """Per channel, a function (a, b) -> its samples a..b of the endless recording."""
+    recordings = [container.read_recording(f)[1][:, 0] for f in files]
+    if channels == 1:
+        joined = np.concatenate(recordings)
+        return [lambda a, b: np.take(joined, np.arange(a, b) % len(joined))]
+    if len(recordings) < channels:
+        sys.exit(f"--channels {channels} needs as many recordings; the folder has {len(recordings)}")
+    return [lambda a, b, x=x: np.take(x, np.arange(a, b) % len(x)) for x in recordings[:channels]]
+
+
+def build(data_dir: Path, frames: int, channels: int, path: Path) -> str:
     """Write the long WAV; returns its SHA-256."""
-    out = np.empty(n, dtype="<i2")
-    filled = 0
     files = sorted(data_dir.glob("*.wav"))
     if not files:
         sys.exit(f"no .wav files in {data_dir}")
-    while filled < n:
-        for f in files:
-            x = container.parse(f.read_bytes()).samples
-            take = min(len(x), n - filled)
-            out[filled:filled + take] = x[:take]
-            filled += take
-            if filled == n:
-                break
-    raw = container.canonical_header(n, RATE) + out.tobytes()
-    path.write_bytes(raw)
-    return hashlib.sha256(raw).hexdigest()
+    sources = _sources(files, channels)
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        head = wavfile.header(frames, channels, RATE)
+        if head is None:
+            sys.exit("too long for a WAV header")
+        f.write(head)
+        digest.update(head)
+        for a in range(0, frames, CHUNK):
+            b = min(a + CHUNK, frames)
+            chunk = np.stack([src(a, b) for src in sources], axis=1).astype("<i2").tobytes()
+            f.write(chunk)
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def timed(*args):
@@ -55,24 +78,35 @@ def timed(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
-    ap.add_argument("--samples", type=int, default=RATE * 3600)
+    length = ap.add_mutually_exclusive_group()
+    length.add_argument("--minutes", type=float, help="length in minutes at 19531 Hz (default 60)")
+    length.add_argument("--samples", type=int, help="length in frames (samples per channel)")
+    ap.add_argument("--channels", type=int, default=1, help="N recordings side by side (default 1: mono)")
     ap.add_argument("--keep", type=Path, help="folder for the files (default: a temporary one)")
     args = ap.parse_args()
+    frames = args.samples if args.samples is not None else round((args.minutes or 60) * 60 * RATE)
+    total = frames * args.channels
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        wav, bw, back = work / "hour.wav", work / "hour.brainwire", work / "hour.back.wav"
-        digest = build(Path(args.data), args.samples, wav)
+        wav, bw, back = work / "long.wav", work / "long.brainwire", work / "long.back.wav"
+        digest = build(Path(args.data), frames, args.channels, wav)
         enc_s, enc_mb = timed(ROOT / "encode", wav, bw)
+        wav_size = wav.stat().st_size
+        if not args.keep:
+            wav.unlink()                   # the disk holds one long WAV at a time
         dec_s, dec_mb = timed(ROOT / "decode", bw, back)
-        same = hashlib.sha256(back.read_bytes()).hexdigest() == digest
-        size, packed = wav.stat().st_size, bw.stat().st_size
-        print(f"{args.samples} samples ({args.samples / RATE / 60:.1f} min), {size / 1e6:.1f} MB -> "
-              f"{packed / 1e6:.2f} MB (ratio {size / packed:.3f}); round trip {'exact' if same else 'FAILED'}")
-        print(f"encode: {enc_s:.1f} s, {enc_s / args.samples * 1e9:.0f} ns/sample, peak {enc_mb:.0f} MB "
-              f"({enc_mb * 2**20 / args.samples:.1f} B/sample)")
-        print(f"decode: {dec_s:.1f} s, {dec_s / args.samples * 1e9:.0f} ns/sample, peak {dec_mb:.0f} MB "
-              f"({dec_mb * 2**20 / args.samples:.1f} B/sample)")
+        same = sha256_of(back) == digest
+        packed = bw.stat().st_size
+        print(f"{args.channels} channel(s) x {frames} frames ({frames / RATE / 60:.1f} min at {RATE} Hz), "
+              f"{wav_size / 1e6:.1f} MB -> {packed / 1e6:.2f} MB (ratio {wav_size / packed:.3f}); "
+              f"round trip {'exact' if same else 'FAILED'}")
+        print(f"encode: {enc_s:.1f} s, {enc_s / total * 1e9:.0f} ns/sample, peak {enc_mb:.0f} MB "
+              f"({enc_mb * 2**20 / total:.2f} B/sample)")
+        print(f"decode: {dec_s:.1f} s, {dec_s / total * 1e9:.0f} ns/sample, peak {dec_mb:.0f} MB "
+              f"({dec_mb * 2**20 / total:.2f} B/sample)")
+        print(f"kernels: {'ahead-of-time build' if jit.AOT_BUILT else 'numba JIT (no ahead-of-time build)'} "
+              f"for source {SOURCE_HASH}")
         sys.exit(0 if same else 1)
 
 

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["SPIKEY_KERNELS"] = "jit"     # stage timings compile loops around the codec's numba functions
@@ -21,11 +23,10 @@ os.environ["SPIKEY_KERNELS"] = "jit"     # stage timings compile loops around th
 
 from spikey import codec, coder, jit, network as net, predictor as pred  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
+from spikey import model as models  # noqa: E402
+from spikey.container import read_recording  # noqa: E402
 from spikey.jit import njit  # noqa: E402
 from spikey.streaming import StreamEncoder  # noqa: E402
-from spikey.training.split import read_samples  # noqa: E402
-from spikey import weights  # noqa: E402
-from spikey.weights import adc_table  # noqa: E402
 
 RATE = 19531
 
@@ -65,8 +66,8 @@ def startup(src: Path, runs: int):
 
 @njit(cache=True)
 def _predictor_only(idx, centres, var_rate):
-    s = coder.new_state(pred.VAR_INIT, 1, 0)
-    w, P, h, gain, var, errors, x, z, rec = coder._views(s, 1, 0)
+    s = coder.new_state(pred.VAR_INIT, 1, 0, 0)
+    w, P, h, gain, var, errors, x, z, rec = coder._views(s, 1, 0, 0)
     acc = 0.0
     for t in range(len(idx)):
         mu, sigma = coder.online(w, h, var, centres)
@@ -86,16 +87,18 @@ def best_of(fn, *args, repeat=5):
 
 
 def stages(samples):
-    table = adc_table()
+    model = models.default()
+    table = model.adc
     idx, _ = table.indices(samples)
-    head = weights.head(0)
+    head = model.head(0)
+    no_aux = np.zeros((len(idx), 0))
     args = (table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *head)
     no_head = tuple(p[0] for p in net.untrained_heads(1))
     t_pred = best_of(_predictor_only, idx, table.centres, pred.VAR_RATE)
-    t_head = best_of(coder.encode_levels, idx, *args[:5], *no_head)    # the same loop with a 1-unit head
-    t_enc = best_of(coder.encode_levels, idx, *args)
-    payload = coder.encode_levels(idx, *args)
-    t_dec = best_of(coder.decode_levels, payload, len(idx), *args)
+    t_head = best_of(coder.encode_levels, idx, no_aux, *args[:5], *no_head)    # the same loop with a 1-unit head
+    t_enc = best_of(coder.encode_levels, idx, no_aux, *args)
+    payload = coder.encode_levels(idx, no_aux, *args)
+    t_dec = best_of(coder.decode_levels, payload, len(idx), no_aux, *args)
     n = len(idx)
     print(f"\nns/sample by stage (numba JIT, one core, {n} samples, median of 5)")
     print(f"  online predictor (RLS {pred.ORDER} + variance)      {t_pred / n * 1e9:7.0f}")
@@ -115,7 +118,7 @@ def batch(files):
     for s in streams:
         codec.decode(s)
     t_dec = time.perf_counter() - start
-    n = sum((len(r) - 44) // 2 for r in raws)
+    n = sum(read_recording(f)[1].size for f in files)
     print(f"\nbatch in one process ({len(files)} files, {n} samples, one core, whole files incl. container and checks)")
     print(f"  encode {n / t_enc / 1e6:.2f} M samples/s   decode {n / t_dec / 1e6:.2f} M samples/s")
 
@@ -157,7 +160,7 @@ def main():
     args = ap.parse_args()
     parts = args.parts.split(",")
     files = sorted(args.data.glob("*.wav"))
-    samples = read_samples(files[0])
+    samples = read_recording(files[0])[1][:, 0].copy()
     if "startup" in parts:
         startup(files[0], args.runs)
     if "stages" in parts:
