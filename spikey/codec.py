@@ -34,7 +34,7 @@ def _options(x, model, aux, profile):
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
         heads = list(range(model.n_heads)) if profile.heads else []
-        if code_set.coding != codesets.ADC or not heads:
+        if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
             heads.append(models.NO_HEAD)
         for head in heads:
             for linked in (False, True) if aux is not None else (False,):

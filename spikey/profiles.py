@@ -11,14 +11,16 @@ class Profile:
     name: str
     coder: str            # "rls": spikey/coder.py, float64 RLS + learned head; "lms": spikey/fastcoder.py, integers
     max_refs: int         # cross-channel links per channel (rls only; spikey/crosschannel.py)
-    heads: bool           # the learned heads are tried (and no head, on other code sets than the ADC's)
+    heads: bool           # the learned heads are tried
+    no_head: bool         # coding without a head is tried on code sets other than the ADC's (whose head was
+                          # fitted to them); always, where heads is off
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
 
 
 PROFILES = (
-    Profile("default", coder="rls", max_refs=4, heads=True, trial_samples=16384),
-    Profile("fast", coder="lms", max_refs=0, heads=False, trial_samples=16384),
-    Profile("max", coder="rls", max_refs=8, heads=True, trial_samples=0),
+    Profile("default", coder="rls", max_refs=4, heads=True, no_head=True, trial_samples=16384),
+    Profile("fast", coder="lms", max_refs=0, heads=False, no_head=True, trial_samples=16384),
+    Profile("max", coder="rls", max_refs=8, heads=True, no_head=True, trial_samples=0),
 )
 NAMES = tuple(p.name for p in PROFILES)
 
