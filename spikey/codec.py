@@ -131,7 +131,8 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
         x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile)
         linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
-        raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the decoder is faulty")
+        raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
+                          "(or the decoder faulty)")
     return x
 
 
@@ -174,19 +175,30 @@ def in_order(work, items, workers: int):
             yield pending.popleft().result()
 
 
-def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default") -> None:
-    """Write the stream of a recording whose frames frames_of(start, stop) gives."""
+def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default",
+                  whole_crc=None) -> None:
+    """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
+    summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file)."""
     number = profiles.index(level)
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     h = _header(layout, model, crosschannel.links(first, profile.max_refs), number, unsigned)
-    blocks = (first if i == 0 else frames_of(*h.block_span(i)) for i in range(h.n_blocks))
-    _write(h, in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks, workers), out)
+    running = zlib.crc32(layout.prefix)
+
+    def blocks():
+        nonlocal running
+        for i in range(h.n_blocks):
+            x = first if i == 0 else frames_of(*h.block_span(i))
+            running = zlib.crc32(x.astype("<i2", copy=False), running)
+            yield x
+
+    coded = in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(), workers)
+    _write(h, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
-def _write(h: stream.Header, blocks, out) -> None:
-    """Header, blocks (as they come), index and trailer."""
+def _write(h: stream.Header, blocks, out, file_crc) -> None:
+    """Header, blocks (as they come), index and trailer; file_crc() once the blocks are done."""
     header = stream.write_header(h)
     out.write(header)
     lengths = []
@@ -194,13 +206,23 @@ def _write(h: stream.Header, blocks, out) -> None:
         out.write(block)
         lengths.append(len(block))
     index = stream.write_index(lengths)
-    out.write(index + stream.write_trailer(header, index))
+    out.write(index + stream.write_trailer(header, index, file_crc()))
 
 
 def _encode_generic(src, size: int, out, model, extension: str) -> None:
     h = stream.Header(model.id, 0, stream.GENERIC, 0, 0, size, 0, GENERIC_BLOCK, extension=extension)
     src.seek(0)
-    _write(h, (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out)
+    _write(h, (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out,
+           lambda: file_crc(src, size))
+
+
+def file_crc(f, size: int, start: int = 0) -> int:
+    """CRC-32 of bytes start..size of the file f, read a block at a time."""
+    f.seek(start)
+    value = 0
+    for _ in range(start, size, GENERIC_BLOCK):
+        value = zlib.crc32(f.read(GENERIC_BLOCK), value)
+    return value
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
@@ -212,7 +234,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     if layout is None:
         return _encode_generic(src, size, out, model, extension)
     encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
-                  level=level)
+                  level=level, whole_crc=file_crc(src, size) if layout.planar else None)
 
 
 class Opened:
@@ -225,7 +247,7 @@ class Opened:
             raise SpikeyError("corrupt stream: truncated or damaged (header length)")
         f.seek(size - stream.TRAILER)
         last = f.read(stream.TRAILER)
-        index_len = stream.read_trailer(last)
+        self.file_crc, index_len = stream.read_trailer(last)
         blocks_bytes = size - stream.TRAILER - index_len - header_len
         if blocks_bytes < 0:
             raise SpikeyError("corrupt stream: truncated or damaged (index length)")
@@ -261,46 +283,36 @@ def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
 def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1) -> Layout:
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
     which must be readable and seekable, decoding blocks in that many processes. A whole file is read
-    back once written: its container bytes and every block's samples checked against the stream."""
+    back once written and checked against the stream's CRC of the original."""
     model = model or models.default()
     s = Opened(src, size, model)
     h = s.header
+    whole = start is None and stop is None
     if h.container == stream.GENERIC:
-        if start is not None or stop is not None:
+        if not whole:
             raise SpikeyError("this stream holds a file Spikey does not model: it has no frames to slice")
         for i in range(h.n_blocks):
             a, b = h.block_span(i)
             out.write(stream.read_generic_block(s.block_bytes(i), b - a))
-        return None
-    whole = start is None and stop is None
-    start, stop = _slice(h, start, stop)
-    layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
-    out.write(layout.prefix)
-    wanted = s.blocks_of(start, stop)
-    work = partial(_decode_numbered, h=h, model=model)
-    crcs = []
-    for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
-        a, b = h.block_span(i)
-        container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
-        crcs.append(zlib.crc32(x.astype("<i2", copy=False)))
-    out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
-    out.write(layout.suffix)
+        layout = None
+    else:
+        start, stop = _slice(h, start, stop)
+        layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
+        out.write(layout.prefix)
+        wanted = s.blocks_of(start, stop)
+        work = partial(_decode_numbered, h=h, model=model)
+        for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
+            a, b = h.block_span(i)
+            container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
+        out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
+        out.write(layout.suffix)
     out.flush()
-    if whole:
-        _verify_written(out, layout, h, crcs)
+    # the samples API's "file" is its samples: a decoded .npy's header is not in the CRC
+    skip = len(layout.prefix) if h.container == stream.ARRAY else 0
+    if whole and file_crc(out, out.tell(), skip) != s.file_crc:
+        raise SpikeyError("the decoded file fails the stream's checksum of the original: the stream is damaged "
+                          "(or the decoder faulty)")
     return layout
-
-
-def _verify_written(out, layout: Layout, h: stream.Header, crcs: list):
-    """Read the file back: the bytes around the samples as the stream has them, and every block's
-    frames with the CRC the stream gave them (which their decoding was checked against)."""
-    out.seek(0)
-    ok = out.read(len(layout.prefix)) == layout.prefix
-    for i, expected in enumerate(crcs):
-        ok = ok and zlib.crc32(container.read_frames(out, layout, *h.block_span(i)).astype("<i2")) == expected
-    out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
-    if not (ok and out.read() == layout.suffix):
-        raise SpikeyError("the decoded file reads back other than it was written: output is faulty")
 
 
 def extension_of(h: stream.Header) -> str:
@@ -372,6 +384,8 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> 
     for i in s.blocks_of(start, stop):
         a, b = h.block_span(i)
         y2[max(a, start) - start:min(b, stop) - start] = s.frames(i)[max(start - a, 0):min(stop, b) - a]
+    if start == 0 and stop == h.frames and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
+        raise SpikeyError("the decoded samples fail the stream's checksum of the original: the stream is damaged")
     if h.flags & stream.UNSIGNED:
         y2 ^= np.int16(-0x8000)
     return y

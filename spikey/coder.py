@@ -128,6 +128,9 @@ def decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, 
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         target = rc.decode_target(st, total)
+        if target < 0:
+            rc.mark_undecodable(idx, i)
+            break
         k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
         rc.decode_consume(st, buf, lo, hi - lo)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)

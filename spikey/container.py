@@ -40,7 +40,7 @@ def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: s
     if magic[:6] == NPY_MAGIC:
         return npyfile.parse(f, size)
     if channels is None:
-        raise SpikeyError("not a WAV or .npy file; raw int16 input needs its channel count (--channels)")
+        raise SpikeyError("not a WAV or .npy file (raw int16 needs its channel count: spikey encode --channels N)")
     if not 1 <= channels < stream.MAX_CHANNELS:
         raise SpikeyError(f"--channels must be 1 to {stream.MAX_CHANNELS - 1}")
     frames = size // (2 * channels)

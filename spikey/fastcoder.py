@@ -74,13 +74,21 @@ def inverse_table(table: np.ndarray) -> np.ndarray:
     return (cells << dist.FRAC_BITS) - Z_OFFSET
 
 
+def level_cells(edges: np.ndarray) -> np.ndarray:
+    """The level whose bin holds each point edges[0] + j * 2^FX of the axis: the decoder's first guess,
+    so that bins of unequal width (the ADC's codes) cost no longer a search."""
+    points = edges[0] + (np.arange(((edges[-1] - edges[0]) >> FX) + 1, dtype=np.int64) << FX)
+    return np.clip(np.searchsorted(edges, points, side="right") - 1, 0, len(edges) - 2).astype(np.int32)
+
+
 @njit(cache=True, inline="always")
-def find_level(target, n_levels, edges, mean, width, inv, table, guesses):
+def find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells):
     """(k, C(k), C(k + 1)) for the level whose interval holds target: gallop from the level where the
-    Gaussian's inverse CDF puts it, then bisect. The answer is unique, so the guess cannot change it."""
+    Gaussian's inverse CDF puts it (cells: the level at each unit of the axis), then bisect. The answer
+    is unique, so the guess cannot change it."""
     z = guesses[target >> (TOTAL_BITS - GUESS_BITS)]
     at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
-    k = min(max((at - edges[0]) >> FX, 0), n_levels - 1)
+    k = cells[min(max((at - edges[0]) >> FX, 0), len(cells) - 1)]
     step = 1
     c = cumulative(k, n_levels, edges, mean, inv, table)
     if c <= target:
@@ -164,7 +172,7 @@ def encode_fast(idx, edges, table):
 
 
 @njit(cache=True)
-def decode_fast(buf, n_samples, edges, table, guesses):
+def decode_fast(buf, n_samples, edges, table, guesses, cells):
     n_levels = len(edges) - 1
     w = np.zeros(TAPS, dtype=np.int64)
     d = np.zeros(TAPS, dtype=np.int64)
@@ -174,7 +182,10 @@ def decode_fast(buf, n_samples, edges, table, guesses):
     for t in range(n_samples):
         mean, width, inv = predict(w, d, last, mae, edges)
         target = rc.decode_target_shift(st, TOTAL_BITS)
-        k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses)
+        if target < 0:
+            rc.mark_undecodable(idx, t)
+            break
+        k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         y = (edges[k] + edges[k + 1]) >> 1
         mae = observe(w, d, y, last, mean, mae)

@@ -94,10 +94,13 @@ def atomic_output(path, mode=None):
     target = os.path.realpath(path)   # through a symlink, replace its target rather than the link
     folder, name = os.path.split(target)
     tmp = os.path.join(folder, f".{name[:64]}.{os.urandom(8).hex()}")
+    writing = True      # an OSError of the caller's own work (reading its input) is not a write error
     with _signals_raise():
         try:
             with _open_unnamed(folder, tmp) as (f, unnamed):
+                writing = False
                 yield f
+                writing = True
                 f.flush()
                 os.fchmod(f.fileno(), _umasked() if mode is None else mode)
                 os.fsync(f.fileno())
@@ -108,7 +111,7 @@ def atomic_output(path, mode=None):
             if not isinstance(e, FileExistsError):
                 with contextlib.suppress(OSError):      # never linked, or already renamed
                     os.unlink(tmp)
-            if isinstance(e, OSError):
+            if isinstance(e, OSError) and writing:
                 raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
             raise
 

@@ -58,8 +58,8 @@ class Model:
         """The n level indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
         aux = _no_aux(n) if aux is None else aux
-        return kernels.decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                                     pred.VAR_RATE, *self.head(head))
+        return _decodable(kernels.decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF,
+                                                pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
 
     def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head, no links."""
@@ -67,12 +67,19 @@ class Model:
 
     def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
-        return kernels.decode_fast(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES)
+        edges = fastcoder.fixed_edges(table.edges)
+        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, fastcoder.level_cells(edges)))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
 _NO_HEAD = tuple(part[0] for part in net.untrained_heads())
 _GUESSES = fastcoder.inverse_table(dist.GAUSSIAN_CDF)
+
+
+def _decodable(idx: np.ndarray) -> np.ndarray:
+    if len(idx) and idx[-1] < 0:
+        raise SpikeyError("corrupt stream: a payload that no encoder makes")
+    return idx
 
 
 def _no_aux(n: int) -> np.ndarray:

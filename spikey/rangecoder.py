@@ -97,20 +97,28 @@ def decoder_new(buf):
 
 @njit(cache=True, inline="always")
 def decode_target(st, total):
+    """The target in [0, total) that the next symbol's interval holds; -1 where the code has left the
+    range, which no encoder produces (damaged or forged payload): the caller stops there."""
     r = st[1] // total
     st[3] = r            # kept for decode_consume: one 64-bit division fewer per symbol
     v = st[0] // r
-    return total - 1 if v >= total else v
+    return -1 if v >= total else v
 
 
 @njit(cache=True, inline="always")
 def decode_target_shift(st, total_bits):
-    """decode_target with a total of 2^total_bits."""
+    """decode_target with a total of 2^total_bits: a shift instead of a division."""
     r = st[1] >> total_bits
     st[3] = r
     v = st[0] // r
-    total = 1 << total_bits
-    return total - 1 if v >= total else v
+    return -1 if v >= (1 << total_bits) else v
+
+
+@njit(cache=True, inline="always")
+def mark_undecodable(idx, i):
+    """Level -1 from sample i on, where decode_target found the payload damaged: Model.decode refuses it."""
+    for j in range(i, len(idx)):
+        idx[j] = -1
 
 
 @njit(cache=True, inline="always")

@@ -21,7 +21,7 @@ from spikey.profiles import PROFILES
 MAGIC = b"SPKY"
 VERSION = 2
 FIXED = 5                      # magic, version
-TRAILER = 8                    # index length, CRC
+TRAILER = 12                   # file CRC, index length, CRC
 
 # containers: what the samples were stored in, and so what the decoder rebuilds (section 2)
 ARRAY, WAV, RAW, NPY, GENERIC = 0, 1, 2, 3, 4
@@ -179,9 +179,11 @@ def read_fixed(first: bytes) -> int:
         raise SpikeyError("corrupt stream: truncated header")
     if first[4] > VERSION:
         raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
-    if first[4] != VERSION:
-        raise SpikeyError(f"stream format version {first[4]} is not read by this decoder (only {VERSION}); "
+    if first[4] == 1:
+        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {VERSION}); "
                           "decode it with spikey 0.1")
+    if first[4] != VERSION:
+        raise SpikeyError(f"unknown stream format version {first[4]}")
     r = Reader(first[FIXED:])
     rest = r.varint(MAX_HEADER)
     return FIXED + r.pos + rest
@@ -367,21 +369,21 @@ def write_index(lengths: list) -> bytes:
     return varint(len(lengths)) + b"".join(varint(n) for n in lengths[:-1])
 
 
-def write_trailer(header: bytes, index: bytes) -> bytes:
-    """The index's length, and one CRC over header, index and that length."""
-    length = struct.pack("<I", len(index))
-    return length + crc(header + index + length)
+def write_trailer(header: bytes, index: bytes, file_crc: int) -> bytes:
+    """The original file's CRC, the index's length, and one CRC over header, index and those two."""
+    fields = struct.pack("<II", file_crc, len(index))
+    return fields + crc(header + index + fields)
 
 
-def read_trailer(last: bytes) -> int:
-    """The index's length, from the stream's last TRAILER bytes (check_trailer checks them)."""
+def read_trailer(last: bytes) -> tuple[int, int]:
+    """(file CRC, index length) from the stream's last TRAILER bytes (check_trailer checks them)."""
     if len(last) < TRAILER:
         raise SpikeyError("corrupt stream: truncated")
-    return struct.unpack_from("<I", last, 0)[0]
+    return struct.unpack_from("<II", last, 0)
 
 
 def check_trailer(header: bytes, index: bytes, last: bytes):
-    if crc(header + index + last[:4]) != last[4:]:
+    if crc(header + index + last[:8]) != last[8:]:
         raise SpikeyError("corrupt stream: header or index fails its checksum (truncated or damaged)")
 
 

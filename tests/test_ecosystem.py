@@ -1,0 +1,30 @@
+"""Runs the snippets of docs/ecosystem.md marked `<!-- runnable -->` (or `<!-- runnable: needs a, b -->`,
+skipped unless modules a and b import), each alone in a fresh folder and a fresh process, as a script
+would run it (a Dask cluster started inside the test process can hang on what earlier tests left)."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+DOC = ROOT / "docs" / "ecosystem.md"
+BLOCK = re.compile(r"<!-- runnable(?:: needs ([\w., ]+))? -->\n```python\n(.*?)```", re.S)
+SNIPPETS = [(m.group(1), m.group(2)) for m in BLOCK.finditer(DOC.read_text())]
+
+
+def test_the_doc_has_runnable_snippets():
+    assert len(SNIPPETS) >= 5
+
+
+@pytest.mark.parametrize("needs, code", SNIPPETS, ids=[f"snippet{i}" for i in range(len(SNIPPETS))])
+def test_snippet_runs(needs, code, tmp_path):
+    for module in (needs or "").replace(" ", "").split(","):
+        if module:
+            pytest.importorskip(module, exc_type=ImportError)   # spikey.zarr under zarr 2: ImportError
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
