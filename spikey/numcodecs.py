@@ -5,9 +5,10 @@ SpikeInterface, hdmf-zarr and anything else that takes a numcodecs codec.
     codec = numcodecs.get_codec({"id": "spikey"})       # found through the numcodecs.codecs entry point
 
 Each encoded chunk is one .brainwire stream (docs/format.md), so it decodes alone and `spikey decode`
-reads it. The configuration is only {"id": "spikey"}: everything decoding needs (channels, frames,
-dtype, memory order) is in the stream, and nothing the encoder could be told changes the coding (the
-sampling rate is header metadata only; zarr and SpikeInterface keep it in the array's attributes).
+reads it. The configuration is {"id": "spikey", "level": ...}: the level is how hard the encoder works
+(docs/levels.md); everything decoding needs (channels, frames, dtype, memory order, level) is in the
+stream (the sampling rate is header metadata only; zarr and SpikeInterface keep it in the array's
+attributes).
 
 numcodecs codecs transform memory: zarr v2 hands the compressor a chunk in the array's order ("C" or
 "F") and reinterprets what decode returns in that same order. So decode gives back what encode was given, shape
@@ -24,7 +25,7 @@ from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 from numcodecs.registry import register_codec
 
-from spikey import SpikeyError, codec, stream
+from spikey import SpikeyError, codec, profiles, stream
 from spikey import model as models
 
 DTYPES = (np.dtype(np.int16), np.dtype(np.uint16))
@@ -48,22 +49,28 @@ def _fortran(x: np.ndarray) -> bool:
 
 class Spikey(Codec):
     """Lossless compression of int16/uint16 electrode recordings: chunks shaped (frames,) or
-    (frames, channels), any memory order. No options."""
+    (frames, channels), any memory order. level: fast, default or max (docs/levels.md); the stream
+    names its level, so decoding needs none."""
 
     codec_id = "spikey"
+
+    def __init__(self, level: str = "default"):
+        if level not in profiles.NAMES:
+            raise ValueError(f"level must be one of {', '.join(profiles.NAMES)}, not {level!r}")
+        self.level = level
 
     def encode(self, buf):
         x = ensure_ndarray(buf)
         check_samples(x)
         if not _fortran(x):
-            return codec.encode_samples(x)
+            return codec.encode_samples(x, level=self.level)
         if x.dtype != np.int16:
             # The .npy container holds int16 only and the samples container has no order flag.
             raise ValueError("Spikey cannot code a Fortran-ordered uint16 chunk (zarr v2 order='F'); "
                              "use order='C', or int16")
         npy = io.BytesIO()
         np.save(npy, x)            # F-contiguous: a Fortran-order .npy, coded with the PLANAR flag
-        return codec.encode(npy.getvalue())
+        return codec.encode(npy.getvalue(), level=self.level)
 
     def decode(self, buf, out=None):
         data = ensure_bytes(buf)

@@ -6,7 +6,8 @@
 
 Array metadata names it {"name": "spikey"}; zarr finds the class again through the zarr.codecs entry point,
 so reopening the array needs only `import zarr` with spikey installed. Each chunk is one .brainwire stream
-(docs/format.md): it decodes alone, and holds everything decoding needs, so the codec has no options.
+(docs/format.md): it decodes alone and holds everything decoding needs; the one option, the level,
+is how hard the encoder works.
 zarr hands the serializer whole chunks (an edge chunk padded with the fill value) and puts what it
 returns back by index, so memory order never matters here. For zarr v2 arrays use spikey.numcodecs.Spikey
 as the compressor.
@@ -22,7 +23,7 @@ except ImportError as e:   # zarr 2 has no zarr.abc
     raise ImportError("spikey.zarr needs zarr >= 3 (pip install 'zarr>=3'); with zarr 2 use "
                       "spikey.numcodecs.Spikey as the array's compressor") from e
 
-from spikey import codec, stream
+from spikey import codec, profiles, stream
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,25 @@ class Spikey(ArrayBytesCodec):
     """Lossless compression of int16/uint16 electrode recordings, arrays shaped (frames,) or
     (frames, channels); one .brainwire stream a chunk."""
 
+    level: str = "default"            # fast, default or max (docs/levels.md): how hard the encoder works
     is_fixed_size = False
+
+    def __post_init__(self):
+        if self.level not in profiles.NAMES:
+            raise ValueError(f"level must be one of {', '.join(profiles.NAMES)}, not {self.level!r}")
 
     @classmethod
     def from_dict(cls, data):
         _, configuration = parse_named_configuration(data, "spikey", require_configuration=False)
+        configuration = dict(configuration or {})
+        level = configuration.pop("level", "default")
         if configuration:
-            raise ValueError(f"the spikey codec has no configuration, not {configuration}")
-        return cls()
+            raise ValueError(f"the spikey codec's only setting is its level, not {configuration}")
+        return cls(level)
 
     def to_dict(self):
-        return {"name": "spikey"}
+        return {"name": "spikey"} if self.level == "default" else {"name": "spikey",
+                                                                    "configuration": {"level": self.level}}
 
     def validate(self, *, shape, dtype, chunk_grid) -> None:
         native = dtype.to_native_dtype()
@@ -55,7 +64,7 @@ class Spikey(ArrayBytesCodec):
     def _encode_sync(self, chunk_array, chunk_spec):
         x = chunk_array.as_numpy_array()
         x = x.astype(x.dtype.newbyteorder("="), copy=False)
-        return chunk_spec.prototype.buffer.from_bytes(codec.encode_samples(x))
+        return chunk_spec.prototype.buffer.from_bytes(codec.encode_samples(x, level=self.level))
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
         y = codec.decode_samples(chunk_bytes.to_bytes())

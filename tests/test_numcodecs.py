@@ -1,5 +1,6 @@
 """spikey.numcodecs.Spikey: the numcodecs codec, alone and as a zarr v2 array's compressor."""
 import array
+import io
 import json
 import os
 import pickle
@@ -105,7 +106,7 @@ def test_refuses_what_it_cannot_code_with_a_clear_error(probe):
 
 def test_config_round_trips_through_get_codec_and_json():
     c = Spikey()
-    assert c.get_config() == {"id": "spikey"}
+    assert c.get_config() == {"id": "spikey", "level": "default"}
     again = numcodecs.get_codec(json.loads(json.dumps(c.get_config())))
     assert isinstance(again, Spikey) and again == c
     assert pickle.loads(pickle.dumps(c)) == c
@@ -175,3 +176,14 @@ def test_zarr_v2_chunks_decode_alone(zarr, probe, tmp_path):
     assert np.array_equal(Spikey().decode((tmp_path / "a.zarr" / "1.0").read_bytes()), x[1000:2000])
     (tmp_path / "a.zarr" / "0.0").unlink()                    # the others still read
     assert np.array_equal(z[1000:], x[1000:])
+
+
+def test_the_level_is_the_one_setting_and_the_stream_names_it():
+    x = np.cumsum(np.random.default_rng(5).integers(-9, 10, (6000, 2)), axis=0).astype(np.int16)
+    fast = numcodecs.get_codec({"id": "spikey", "level": "fast"})
+    assert fast.get_config() == {"id": "spikey", "level": "fast"}
+    data = fast.encode(x)
+    assert codec.Opened(io.BytesIO(data), len(data), codec.models.default()).header.level == 1
+    assert np.array_equal(Spikey().decode(data), x)              # decoding needs no level
+    with pytest.raises(ValueError, match="level"):
+        Spikey(level="turbo")

@@ -77,8 +77,10 @@ def test_inside_shards(probe, tmp_path):
 def test_config_round_trips_and_refuses_what_it_cannot_code(tmp_path):
     assert Spikey.from_dict(Spikey().to_dict()) == Spikey()
     assert Spikey.from_dict({"name": "spikey", "configuration": {}}) == Spikey()
-    with pytest.raises(ValueError, match="no configuration"):
+    with pytest.raises(ValueError, match="level must be"):
         Spikey.from_dict({"name": "spikey", "configuration": {"level": 3}})
+    with pytest.raises(ValueError, match="only setting"):
+        Spikey.from_dict({"name": "spikey", "configuration": {"order": "F"}})
     for dtype, shape, error in (("float32", (100, 2), TypeError), ("int32", (100, 2), TypeError),
                                 ("int16", (10, 10, 2), ValueError)):
         with pytest.raises(error):
@@ -123,3 +125,15 @@ if __name__ == "__main__":
     r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 0, r.stderr
+
+
+def test_a_level_is_kept_in_the_array_metadata(probe, tmp_path):
+    x = probe(4000, 3)
+    z = zarr.create_array(str(tmp_path / "fast.zarr"), shape=x.shape, chunks=(2000, 3), dtype="int16",
+                          serializer=Spikey(level="fast"), compressors=None)
+    z[:] = x
+    again = zarr.open_array(str(tmp_path / "fast.zarr"), mode="r")
+    assert np.array_equal(again[:], x) and again.metadata.to_dict()["codecs"][0]["configuration"] == {"level": "fast"}
+    assert Spikey.from_dict({"name": "spikey"}) == Spikey()
+    with pytest.raises(ValueError, match="level"):
+        Spikey(level="turbo")
