@@ -45,7 +45,7 @@ if not {"--multichannel", "--code-sets"} & set(sys.argv):
     # so that their timings are the executables'.
     import spikey.training  # noqa: F401
 
-from spikey import codec, codesets, container, stream, wavfile  # noqa: E402
+from spikey import codec, profiles, codesets, container, stream, wavfile  # noqa: E402
 from spikey import model as models  # noqa: E402
 from spikey import predictor as pred  # noqa: E402
 from spikey.jit import njit  # noqa: E402
@@ -301,7 +301,7 @@ def forced_stream_bytes(x: np.ndarray, model) -> tuple[int, int, Counter]:
     for a, b, channels in blocks:
         for c, chosen in enumerate(channels):
             idx = (x[a:b, c].astype(np.int32) + 32768)
-            trial = idx[:codec.HEAD_TRIAL_SAMPLES]
+            trial = idx[:profiles.PROFILES[0].trial_samples]
             head = int(np.argmin([len(model.encode(table, trial, i)) for i in range(model.n_heads)]))
             payload = model.encode(table, idx, head)
             if not np.array_equal(model.decode(table, payload, len(idx), head), idx):
