@@ -2,10 +2,12 @@
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from spikey import batch, cli
 
 
@@ -95,3 +97,27 @@ def test_outputs_keep_the_inputs_permissions(two_folders):
     assert batch.run("decode", [t / "out"], t / "back") == 0
     assert (t / "back" / "x.wav").stat().st_mode & 0o777 == 0o600
     assert (t / "back" / "x.wav").read_bytes() == (t / "d1" / "x.wav").read_bytes()
+
+
+def test_a_dask_cluster_codes_one_file_a_task(two_folders, tmp_path):
+    """spikey encode|decode --scheduler ADDRESS, against a LocalCluster of 2 worker processes (in a fresh
+    process with a timeout: a cluster started inside the test process can hang on forked pools)."""
+    pytest.importorskip("distributed")
+    shutil.copy(SAMPLES[2], two_folders / "d1" / "y.wav")
+    script = f"""
+import sys
+from distributed import LocalCluster
+from spikey import batch
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        at = cluster.scheduler_address
+        a = batch.run("encode", [{str(two_folders / "d1")!r}], {str(tmp_path / "bw")!r}, scheduler=at)
+        b = batch.run("decode", [{str(tmp_path / "bw")!r}], {str(tmp_path / "back")!r}, scheduler=at)
+    sys.exit(a or b)
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0, r.stderr
+    assert "encoded 2 of 2 files, 0 failed" in r.stdout and "decoded 2 of 2 files, 0 failed" in r.stdout
+    for name in ("x.wav", "y.wav"):
+        assert (tmp_path / "back" / name).read_bytes() == (two_folders / "d1" / name).read_bytes()
