@@ -436,7 +436,7 @@ def count_evals(every):
             code_set, idx, _ = codesets.candidates(x, model.adc)[0]
             table = code_set.table(model.adc)
             edges = fc.fixed_edges(table.edges)
-            cells = fc.level_cells(edges)
+            cells = table.cells
             payload = kernels.encode_fast(idx, edges, dist.GAUSSIAN_CDF)
             buf = np.frombuffer(payload.tobytes(), dtype=np.uint8)
             evals = np.zeros(len(idx), dtype=np.int64)

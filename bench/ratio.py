@@ -107,7 +107,7 @@ def _ablation_bytes(table, idx, spans, var_init, var_rate, head):
         part = np.ascontiguousarray(idx[a:b])
         no_aux = np.zeros((len(part), 0))
         payload = encode_levels(part, no_aux, *args)
-        back = decode_levels(payload, len(part), no_aux, *args)
+        back = decode_levels(payload, len(part), no_aux, *args[:2], table.cells, *args[2:])
         assert np.array_equal(back, part), "ablation variant failed to round-trip"
         total += len(payload)
     return total

@@ -118,7 +118,7 @@ def encode_levels(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, w
 
 
 @njit(cache=True, _nrt=False)
-def decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
+def decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
     """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
     n_levels = len(centres)
     total = n_levels + dist.CDF_ONE
@@ -131,7 +131,7 @@ def decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, 
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
-        k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table)
+        k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
         idx[i] = k
@@ -139,8 +139,8 @@ def decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, 
 
 
 @njit(cache=True)
-def decode_levels(buf, n_samples, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+def decode_levels(buf, n_samples, aux, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2):
     s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     idx = np.empty(n_samples, dtype=np.int32)
-    decode_block(buf, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
+    decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
     return idx

@@ -78,43 +78,52 @@ def cumulative(k, n_levels, edges, mu, inv_sigma, table):
 
 
 @njit(cache=True, inline="always")
-def find_level(target, n_levels, edges, mu, inv_sigma, table):
-    """(k, cumulative(k), cumulative(k + 1)) for the level k whose interval holds target.
+def search(target, k, n_levels, edges, mean, scale, table, cumulative):
+    """(k, cumulative(k), cumulative(k + 1)) for the level k whose interval holds target, where
+    cumulative(k, n_levels, edges, mean, scale, table) is a level table's cumulative frequency.
 
-    Gallops out from the level under the mean, where the target almost always is, then bisects: a few
-    evaluations instead of log2(n_levels). The answer is unique, so the search order cannot change it.
-    The bounds' cumulative frequencies are kept as the search goes: the range decoder needs them next.
+    Gallops out from the guess k, where the target almost always is, then bisects: a few evaluations
+    instead of log2(n_levels). The answer is unique, so the guess and the search order cannot change
+    it. The bounds' cumulative frequencies are kept as the search goes: the range decoder needs them.
+    Both levels' decoders share it (this module's cumulative; spikey/fastcoder.py's in fixed point).
     """
-    g = mu - edges[0]                  # bins are about one unit wide: a guess, not a rule
-    k = 0 if not g > 0 else (n_levels - 1 if g >= n_levels - 1 else np.int64(g))
     step = 1
-    c = cumulative(k, n_levels, edges, mu, inv_sigma, table)
+    c = cumulative(k, n_levels, edges, mean, scale, table)
     if c <= target:
         lo, c_lo = k, c
         hi = min(k + 1, n_levels)
-        c_hi = cumulative(hi, n_levels, edges, mu, inv_sigma, table)
+        c_hi = cumulative(hi, n_levels, edges, mean, scale, table)
         while hi < n_levels and c_hi <= target:
             lo, c_lo = hi, c_hi
             hi = min(hi + step, n_levels)
-            c_hi = cumulative(hi, n_levels, edges, mu, inv_sigma, table)
+            c_hi = cumulative(hi, n_levels, edges, mean, scale, table)
             step *= 2
     else:
         hi, c_hi = k, c
         lo = max(k - 1, 0)
-        c_lo = cumulative(lo, n_levels, edges, mu, inv_sigma, table)
+        c_lo = cumulative(lo, n_levels, edges, mean, scale, table)
         while lo > 0 and c_lo > target:
             hi, c_hi = lo, c_lo
             lo = max(lo - step, 0)
-            c_lo = cumulative(lo, n_levels, edges, mu, inv_sigma, table)
+            c_lo = cumulative(lo, n_levels, edges, mean, scale, table)
             step *= 2
     while hi - lo > 1:
         mid = (lo + hi) >> 1
-        c_mid = cumulative(mid, n_levels, edges, mu, inv_sigma, table)
+        c_mid = cumulative(mid, n_levels, edges, mean, scale, table)
         if c_mid <= target:
             lo, c_lo = mid, c_mid
         else:
             hi, c_hi = mid, c_mid
     return lo, c_lo, c_hi
+
+
+@njit(cache=True, inline="always")
+def find_level(target, n_levels, edges, mu, inv_sigma, table, cells):
+    """search from the level under the mean: cells[j] is the level at edges[0] + j (LevelTable.cells),
+    so bins of unequal width (the ADC's codes) do not put the start far from it."""
+    g = mu - edges[0]
+    j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
+    return search(target, np.int64(cells[j]), n_levels, edges, mu, inv_sigma, table, cumulative)
 
 
 GAUSSIAN_CDF = gaussian_cdf_table()

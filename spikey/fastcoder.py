@@ -74,49 +74,14 @@ def inverse_table(table: np.ndarray) -> np.ndarray:
     return (cells << dist.FRAC_BITS) - Z_OFFSET
 
 
-def level_cells(edges: np.ndarray) -> np.ndarray:
-    """The level whose bin holds each point edges[0] + j * 2^FX of the axis: the decoder's first guess,
-    so that bins of unequal width (the ADC's codes) cost no longer a search."""
-    points = edges[0] + (np.arange(((edges[-1] - edges[0]) >> FX) + 1, dtype=np.int64) << FX)
-    return np.clip(np.searchsorted(edges, points, side="right") - 1, 0, len(edges) - 2).astype(np.int32)
-
-
 @njit(cache=True, inline="always")
 def find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells):
-    """(k, C(k), C(k + 1)) for the level whose interval holds target: gallop from the level where the
-    Gaussian's inverse CDF puts it (cells: the level at each unit of the axis), then bisect. The answer
-    is unique, so the guess cannot change it."""
+    """(k, C(k), C(k + 1)) for the level whose interval holds target: distribution.search from the
+    level where the Gaussian's inverse CDF puts it (cells: the level at each unit of the axis)."""
     z = guesses[target >> (TOTAL_BITS - GUESS_BITS)]
     at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
-    k = cells[min(max((at - edges[0]) >> FX, 0), len(cells) - 1)]
-    step = 1
-    c = cumulative(k, n_levels, edges, mean, inv, table)
-    if c <= target:
-        lo, c_lo = k, c
-        hi = min(k + 1, n_levels)
-        c_hi = cumulative(hi, n_levels, edges, mean, inv, table)
-        while hi < n_levels and c_hi <= target:
-            lo, c_lo = hi, c_hi
-            hi = min(hi + step, n_levels)
-            c_hi = cumulative(hi, n_levels, edges, mean, inv, table)
-            step *= 2
-    else:
-        hi, c_hi = k, c
-        lo = max(k - 1, 0)
-        c_lo = cumulative(lo, n_levels, edges, mean, inv, table)
-        while lo > 0 and c_lo > target:
-            hi, c_hi = lo, c_lo
-            lo = max(lo - step, 0)
-            c_lo = cumulative(lo, n_levels, edges, mean, inv, table)
-            step *= 2
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        c_mid = cumulative(mid, n_levels, edges, mean, inv, table)
-        if c_mid <= target:
-            lo, c_lo = mid, c_mid
-        else:
-            hi, c_hi = mid, c_mid
-    return lo, c_lo, c_hi
+    k = np.int64(cells[min(max((at - edges[0]) >> FX, 0), len(cells) - 1)])
+    return dist.search(target, k, n_levels, edges, mean, inv, table, cumulative)
 
 
 @njit(cache=True, inline="always")

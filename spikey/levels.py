@@ -45,6 +45,14 @@ class LevelTable:
         return LevelTable(values, edges, centres)
 
     @cached_property
+    def cells(self) -> np.ndarray:
+        """int32: the level whose bin holds each point edges[0] + j of the axis, j = 0, 1, ...: where
+        a decoder starts its search for the level under a mean."""
+        points = self.edges[0] + np.arange(int(self.edges[-1] - self.edges[0]) + 1)
+        found = np.searchsorted(self.edges, points, side="right") - 1
+        return np.clip(found, 0, len(self.values) - 1).astype(np.int32)
+
+    @cached_property
     def _lookup(self):
         """By 16-bit value + 32768: the nearest level (ties to the lower), and whether it is exact."""
         every = np.arange(-32768, 32768)

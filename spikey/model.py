@@ -58,8 +58,8 @@ class Model:
         """The n level indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
         aux = _no_aux(n) if aux is None else aux
-        return _decodable(kernels.decode_levels(buf, n, aux, table.edges, table.centres, dist.GAUSSIAN_CDF,
-                                                pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
+        return _decodable(kernels.decode_levels(buf, n, aux, table.edges, table.centres, table.cells,
+                                                dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
 
     def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head, no links."""
@@ -68,7 +68,7 @@ class Model:
     def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         edges = fastcoder.fixed_edges(table.edges)
-        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, fastcoder.level_cells(edges)))
+        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
