@@ -93,6 +93,17 @@ def _app():
     app = typer.Typer(add_completion=False, no_args_is_help=True,
                       help="Spikey: lossless compression of neural recordings (.wav <-> .brainwire).")
 
+    def version(show: bool):
+        if show:
+            from spikey import __version__, stream
+            print(f"spikey {__version__} (stream format {stream.VERSION})")
+            raise typer.Exit()
+
+    @app.callback()
+    def main(_: bool = typer.Option(False, "--version", callback=version, is_eager=True,
+                                    help="print the version and the stream format it writes")):
+        """Spikey: lossless compression of neural recordings."""
+
     out_option = typer.Option(..., "-o", help="output folder")
     jobs_option = typer.Option(None, "-j", help="processes (default: all cores)")
     force_option = typer.Option(False, "--force", help="replace outputs that exist already")
@@ -155,10 +166,34 @@ def _app():
 
     @app.command()
     def topology(data: str, out: str = typer.Option("topology.json", "-o"),
-                 regions: int = typer.Option(4, "--regions", help="behaviour clusters")):
-        """Find which recordings behave alike (regions) and which were recorded together (pairs)."""
+                 regions: int = typer.Option(4, "--regions", help="behaviour clusters"),
+                 channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame")):
+        """A folder: which recordings behave alike (regions) and were recorded together (pairs).
+        A multi-channel recording: which of its channels the encoder links."""
+        import os
         from spikey.training import topology as topo
-        topo.report(data, out, regions)
+        if os.path.isfile(data):
+            topo.recording(data, out, channels)
+        else:
+            topo.report(data, out, regions)
+
+    @app.command()
+    def info(streams: list[str], as_json: bool = typer.Option(False, "--json", help="one JSON object a stream")):
+        """What a stream holds: container, channels, rate, frames, level, blocks, model; per channel the
+        bits a sample, code sets and links."""
+        import json
+        from spikey import fileio
+        from spikey import info as about
+        bad = 0
+        for path in streams:
+            try:
+                with fileio.opened_input(path) as (f, _):
+                    d = about.describe(f.read())
+                print(json.dumps({"path": path, **d}) if as_json else about.text(path, d))
+            except SpikeyError as e:
+                print(f"{path}: error: {e}", file=sys.stderr)
+                bad += 1
+        raise typer.Exit(1 if bad else 0)
 
     return app
 

@@ -12,21 +12,23 @@ LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being pr
 MIN_CORRELATION = 0.2     # |r| of first differences below which a link is not tried
 
 
+def correlations(x: np.ndarray) -> np.ndarray:
+    """|r| of the first differences of every two channels of frames x (n, channels): (channels, channels)."""
+    d = np.diff(x.astype(np.float64), axis=0)
+    d -= d.mean(axis=0) if len(d) else 0.0
+    norm = np.sqrt((d * d).sum(axis=0))
+    return np.abs(d.T @ d) / np.maximum(np.outer(norm, norm), 1e-300)
+
+
 def links(x: np.ndarray, max_refs: int) -> list:
     """For each channel of frames x (n, channels), up to max_refs earlier channels whose first
     differences correlate most with its own, strongest first (each adds len(LAGS) inputs to an
     O(n^2) update: the level's profile says how many)."""
-    d = np.diff(x.astype(np.float64), axis=0)
-    d -= d.mean(axis=0) if len(d) else 0.0
-    norm = np.sqrt((d * d).sum(axis=0))
+    r = correlations(x)
     refs = []
     for c in range(x.shape[1]):
-        if c == 0 or norm[c] == 0:
-            refs.append([])
-            continue
-        r = np.abs(d[:, :c].T @ d[:, c]) / np.maximum(norm[:c] * norm[c], 1e-300)
-        best = [int(j) for j in np.argsort(-r, kind="stable")[:max_refs] if r[j] >= MIN_CORRELATION]
-        refs.append(best)
+        order = np.argsort(-r[c, :c], kind="stable")[:max_refs]
+        refs.append([int(j) for j in order if r[c, j] >= MIN_CORRELATION])
     return refs
 
 

@@ -57,3 +57,12 @@ def channels_of(encoded: bytes, block: int = 0) -> list:
     s = opened(encoded)
     start, stop = s.header.block_span(block)
     return stream.read_block(s.block_bytes(block), s.header, stop - start)[0]
+
+
+def common_mode(n=20000, channels=5, seed=0):
+    """Channels sharing a slow common signal, each with its own noise: EEG-like."""
+    rng = np.random.default_rng(seed)
+    common = np.cumsum(rng.normal(0, 30, n))
+    common -= np.linspace(common[0], common[-1], n)
+    own = np.cumsum(rng.normal(0, 3, (n, channels)), axis=0) * 0.2
+    return (common[:, None] * rng.uniform(0.5, 1.5, channels) + own).astype(np.int16)

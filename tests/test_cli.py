@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 
@@ -51,3 +52,13 @@ def test_batch_and_verify(tmp_path):
     stream.write_bytes(stream.read_bytes()[:-1])
     r = run(*spikey, "test", stream)
     assert r.returncode == 1 and "checksum" in r.stderr
+
+
+def test_info_version_and_topology_of_a_file(tmp_path):
+    spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
+    assert "stream format 2" in run(*spikey, "--version").stdout
+    assert run(ROOT / "encode", SAMPLES[0], tmp_path / "a.bw").returncode == 0
+    r = run(*spikey, "info", "--json", tmp_path / "a.bw")
+    assert r.returncode == 0 and json.loads(r.stdout)["channels"] == 1
+    r = run(*spikey, "info", SAMPLES[0])
+    assert r.returncode == 1 and "bad magic" in r.stderr

@@ -4,18 +4,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import channels_of, opened
+from conftest import channels_of, common_mode, opened
 from spikey import SpikeyError, codec, crosschannel, profiles, stream
 from spikey.model import NO_HEAD
-
-
-def common_mode(n=20000, channels=5, seed=0):
-    """Channels sharing a slow common signal, each with its own noise: EEG-like."""
-    rng = np.random.default_rng(seed)
-    common = np.cumsum(rng.normal(0, 30, n))
-    common -= np.linspace(common[0], common[-1], n)
-    own = np.cumsum(rng.normal(0, 3, (n, channels)), axis=0) * 0.2
-    return (common[:, None] * rng.uniform(0.5, 1.5, channels) + own).astype(np.int16)
 
 
 def test_links_name_the_most_correlated_earlier_channels():

@@ -102,3 +102,21 @@ def report(folder, out_path, k: int):
     regions = dict(zip(names, labels.tolist(), strict=True))
     Path(out_path).write_text(json.dumps({"regions": regions, "pairs": pairs}, indent=1))
     print(f"topology written to {out_path}")
+
+
+def recording(path, out_path, channels=None):
+    """`spikey topology FILE`: the links the default level would find within one multi-channel
+    recording (over its first block), with each link's correlation, printed and saved as JSON."""
+    from spikey import codec, container, crosschannel, profiles
+    layout, x = container.read_recording(path, channels)
+    first = x[:codec.block_frames(layout.channels)]
+    r = crosschannel.correlations(first)
+    refs = crosschannel.links(first, profiles.PROFILES[0].max_refs)
+    linked = [{"channel": c, "refs": [{"channel": j, "r": round(float(r[c, j]), 4)} for j in js]}
+              for c, js in enumerate(refs) if js]
+    print(f"{layout.channels} channels, {layout.frames} frames; {len(linked)} linked to earlier channels "
+          f"(|r| of first differences >= {crosschannel.MIN_CORRELATION}, up to {profiles.PROFILES[0].max_refs} each)")
+    for link in linked:
+        print(f"  channel {link['channel']}: " + ", ".join(f"{e['channel']} (r {e['r']:.2f})" for e in link["refs"]))
+    Path(out_path).write_text(json.dumps({"channels": layout.channels, "links": linked}, indent=1))
+    print(f"topology written to {out_path}")
