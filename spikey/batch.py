@@ -7,6 +7,7 @@ output would replace an input. Files then go to a pool of processes (or a Dask c
 killed by the system (out of memory, a signal) breaks the pool, so the files it left unfinished are
 tried again in a fresh pool, then one at a time, and one that kills its worker alone is reported.
 """
+import contextlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -91,7 +92,27 @@ def code_one(work: str, src, dst, options: dict):
     return None
 
 
-def _pool_run(work, jobs, options, workers) -> tuple[dict, list]:
+@contextlib.contextmanager
+def progress(total: int, label: str):
+    """A callable that counts one file done: on a terminal, a bar with files done, the rate and the
+    time left on stderr (gone when the batch ends); elsewhere nothing, so logs get only the summary."""
+    if not sys.stderr.isatty() or not total:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
+
+    class Rate(ProgressColumn):
+        def render(self, task):
+            return f"{task.speed:.1f} files/s" if task.speed else ""
+
+    columns = (f"{label}", BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True, force_terminal=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
+
+
+def _pool_run(work, jobs, options, workers, advance) -> tuple[dict, list]:
     """({job: message or None} for the jobs that finished, [jobs left when the pool broke])."""
     done = {}
     with ProcessPoolExecutor(workers) as pool:
@@ -103,30 +124,35 @@ def _pool_run(work, jobs, options, workers) -> tuple[dict, list]:
                 return done, [job for job in jobs if job not in done]
             except Exception as e:    # the file's task could not even run (it did not pickle, say)
                 done[futures[future]] = f"error: {futures[future][0]}: {type(e).__name__}: {e}"
+            advance()
     return done, []
 
 
-def run_local(work, jobs, options, workers) -> list:
-    done, left = _pool_run(work, jobs, options, workers)
+def run_local(work, jobs, options, workers, advance=lambda: None) -> list:
+    done, left = _pool_run(work, jobs, options, workers, advance)
     if left:                          # the pool broke: once more with a fresh one ...
-        again, left = _pool_run(work, left, options, workers)
+        again, left = _pool_run(work, left, options, workers, advance)
         done.update(again)
     for job in left:                  # ... then one at a time, so that a dying file names itself
-        alone, lost = _pool_run(work, [job], options, 1)
+        alone, lost = _pool_run(work, [job], options, 1, advance)
         done.update(alone)
         if lost:
             done[job] = f"error: {job[0]}: its worker process died (killed by a signal or out of memory)"
+            advance()
     return [done[job] for job in jobs]
 
 
-def run_dask(work, jobs, options, address) -> list:
+def run_dask(work, jobs, options, address, advance=lambda: None) -> list:
     try:
         from distributed import Client
+        from distributed import as_completed as completed
     except ImportError:
         raise SpikeyError("--scheduler needs Dask: pip install 'spikey[dask]'") from None
     with Client(address) as client:
         futures = client.map(code_one, [work] * len(jobs), [s for s, _ in jobs], [d for _, d in jobs],
                              [options] * len(jobs), pure=False)
+        for _ in completed(futures):
+            advance()
         results = []
         for (src, _), future in zip(jobs, futures, strict=True):
             try:
@@ -149,8 +175,9 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
     if len(p.jobs) == 1 and not scheduler:        # one file: its blocks share the cores instead
         options["workers"] = jobs or os.cpu_count()
         jobs = 1
-    results = (run_dask(work, p.jobs, options, scheduler) if scheduler else
-               run_local(work, p.jobs, options, jobs)) if p.jobs else []
+    with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
+        results = (run_dask(work, p.jobs, options, scheduler, advance) if scheduler else
+                   run_local(work, p.jobs, options, jobs, advance)) if p.jobs else []
     failed = p.failed + [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)

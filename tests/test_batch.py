@@ -121,3 +121,12 @@ if __name__ == "__main__":
     assert "encoded 2 of 2 files, 0 failed" in r.stdout and "decoded 2 of 2 files, 0 failed" in r.stdout
     for name in ("x.wav", "y.wav"):
         assert (tmp_path / "back" / name).read_bytes() == (two_folders / "d1" / name).read_bytes()
+
+
+def test_progress_shows_on_a_terminal_only(two_folders, capsys, monkeypatch):
+    shutil.copy(SAMPLES[2], two_folders / "d1" / "y.wav")
+    assert batch.run("encode", [two_folders / "d1"], two_folders / "quiet", jobs=1) == 0
+    assert capsys.readouterr().err == ""                       # a log or a pipe gets the summary alone
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert batch.run("encode", [two_folders / "d1"], two_folders / "shown", jobs=1) == 0
+    assert "encoding" in capsys.readouterr().err
