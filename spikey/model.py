@@ -86,14 +86,6 @@ def _no_aux(n: int) -> np.ndarray:
     return np.zeros((n, 0))
 
 
-    def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
-        """The fast profile's payload: integers only (spikey/fastcoder.py)."""
-        return encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF).tobytes()
-
-    def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
-        buf = np.frombuffer(payload, dtype=np.uint8)
-        return decode_fast(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES)
-
 def identify(table: LevelTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the
     level values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each head array (float64
