@@ -9,19 +9,26 @@ class SpikeyError(Exception):
     """A refusal with a one-line reason: bad input, corrupt or foreign stream."""
 
 
+# The modules the compiled kernels are made of: spikey/aot.py's exports and every spikey module they
+# import (tests/test_kernels.py checks the list against the imports).
+KERNEL_SOURCES = ("aot.py", "coder.py", "dense.py", "distribution.py", "fastcoder.py", "jit.py", "network.py",
+                  "npz.py", "predictor.py", "rangecoder.py")
+
+
 def _source_hash() -> str:
     h = hashlib.sha1()
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(n for n in os.listdir(here) if n.endswith(".py")):
+    for name in KERNEL_SOURCES:
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:12]
 
 
-# Compiled kernels, cached by numba or built ahead of time, are keyed by a hash of every source file:
+# Compiled kernels, cached by numba or built ahead of time, are keyed by a hash of their sources:
 # numba invalidates a cached function only when its own file changes, not when a function it calls
-# does, so without the key an upgrade could run stale code. The user's cache folder also works for
-# read-only installs. (os.path rather than pathlib: this runs in every per-file process.)
+# does, so without the key an upgrade could run stale code (editing the CLI leaves them valid). The
+# user's cache folder also works for read-only installs. (os.path rather than pathlib: this runs in
+# every per-file process.)
 SOURCE_HASH = _source_hash()
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
                                                       "spikey", f"numba-{SOURCE_HASH}"))

@@ -1,14 +1,39 @@
 """The ahead-of-time kernels must give the same bytes as the numba JIT kernels they are built from."""
+import ast
 import os
 import subprocess
 import sys
 
 import pytest
 
+import spikey
 from conftest import ROOT, SAMPLES, wav
 from spikey import jit
 
-pytestmark = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
+needs_build = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
+
+
+def _spikey_imports(path) -> set:
+    """The spikey modules a source file imports (as file names)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "spikey":
+            names |= {f"{a.name}.py" for a in node.names if (path.parent / f"{a.name}.py").exists()}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("spikey."):
+            names.add(node.module.split(".")[1] + ".py")
+    return names
+
+
+def test_the_source_hash_covers_every_module_the_kernels_are_made_of():
+    """A module missing from KERNEL_SOURCES could change without invalidating a stale build."""
+    here = ROOT / "spikey"
+    closure, todo = set(), ["aot.py"]
+    while todo:
+        name = todo.pop()
+        if name not in closure:
+            closure.add(name)
+            todo += _spikey_imports(here / name)
+    assert closure == set(spikey.KERNEL_SOURCES)
 
 
 def run_codec(kind, tmp_path, src, level="default"):
@@ -25,6 +50,7 @@ def run_codec(kind, tmp_path, src, level="default"):
     return out.read_bytes(), back.read_bytes(), r.stdout.strip() == "True"
 
 
+@needs_build
 @pytest.mark.parametrize("level", ["default", "fast"])
 @pytest.mark.parametrize("make", [lambda tmp: SAMPLES[0], lambda tmp: _write(tmp, wav(list(range(-3000, 3000, 7))))],
                          ids=["recording", "lattice coding"])
@@ -43,6 +69,7 @@ def _write(tmp_path, data):
     return p
 
 
+@needs_build
 def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path):
     script = ("import io, sys; from spikey import codec, kernels, model, stream; "
               "from spikey.container import read_recording; from spikey.streaming import StreamEncoder; "
