@@ -7,7 +7,6 @@ output would replace an input. Files then go to a pool of processes (or a Dask c
 killed by the system (out of memory, a signal) breaks the pool, so the files it left unfinished are
 tried again in a fresh pool, then one at a time, and one that kills its worker alone is reported.
 """
-import contextlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spikey import SpikeyError, cli
+from spikey.progress import progress
 
 
 @dataclass
@@ -24,7 +24,8 @@ class Plan:
     failed: list = field(default_factory=list)     # messages for inputs that could not even be planned
 
 
-def _expand(inputs) -> tuple[list, list]:
+def expand(inputs) -> tuple[list, list]:
+    """(files: each input file, and each folder's files sorted; messages for inputs that do not exist)."""
     paths, failed = [], []
     for p in map(Path, inputs):
         if p.is_dir():
@@ -49,7 +50,7 @@ def _output_folder(outdir):
 
 def plan(work: str, inputs, outdir, force: bool) -> Plan:
     _output_folder(outdir)
-    paths, failed = _expand(inputs)
+    paths, failed = expand(inputs)
     result = Plan(failed=failed)
     for src in paths:
         try:
@@ -90,26 +91,6 @@ def code_one(work: str, src, dst, options: dict):
     except Exception as e:            # a fault of ours: reported with the file, the batch goes on
         return f"error: {src}: {type(e).__name__}: {e}"
     return None
-
-
-@contextlib.contextmanager
-def progress(total: int, label: str):
-    """A callable that counts one file done: on a terminal, a bar with files done, the rate and the
-    time left on stderr (gone when the batch ends); elsewhere nothing, so logs get only the summary."""
-    if not sys.stderr.isatty() or not total:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
-
-    class Rate(ProgressColumn):
-        def render(self, task):
-            return f"{task.speed:.1f} files/s" if task.speed else ""
-
-    columns = (f"{label}", BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True, force_terminal=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
 
 
 def _pool_run(work, jobs, options, workers, advance) -> tuple[dict, list]:

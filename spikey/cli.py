@@ -88,6 +88,28 @@ def decode_main(argv=None):
     _main(argv, "decode", "IN.brainwire OUT.wav")
 
 
+def verify(inputs) -> int:
+    """`spikey test`: decode each stream into a temporary file, checking its checksums; 1 if any failed."""
+    import tempfile
+    from spikey import batch, codec, fileio
+    from spikey.progress import progress
+    paths, missing = batch.expand(inputs)
+    for message in missing:
+        print(message, file=sys.stderr)
+    bad = len(missing)
+    with progress(len(paths), "testing") as advance:
+        for path in paths:
+            try:
+                with fileio.opened_input(path) as (f, size), tempfile.TemporaryFile() as out:
+                    codec.decode_file(f, size, out)
+                    print(f"{path}: ok ({out.tell()} bytes)")
+            except SpikeyError as e:
+                print(f"{path}: error: {e}", file=sys.stderr)
+                bad += 1
+            advance()
+    return 1 if bad else 0
+
+
 def _app():
     import typer
     app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -133,20 +155,10 @@ def _app():
         raise typer.Exit(batch.run("decode", inputs, out, jobs, force, scheduler, start=start, stop=stop))
 
     @app.command()
-    def test(streams: list[str]):
-        """Verify streams without writing anything (like flac -t): decode fully and check the checksum."""
-        import tempfile
-        from spikey import codec, fileio
-        bad = 0
-        for path in streams:
-            try:
-                with fileio.opened_input(path) as (f, size), tempfile.TemporaryFile() as out:
-                    codec.decode_file(f, size, out)
-                    print(f"{path}: ok ({out.tell()} bytes)")
-            except SpikeyError as e:
-                print(f"{path}: error: {e}", file=sys.stderr)
-                bad += 1
-        raise typer.Exit(1 if bad else 0)
+    def test(inputs: list[str]):
+        """Verify streams (or folders of them) without writing anything (like flac -t): decode fully and
+        check the checksum."""
+        raise typer.Exit(verify(inputs))
 
     @app.command("fit-adc")
     def fit_adc(data: str, out: str = typer.Option("weights/adc.npz", "-o")):

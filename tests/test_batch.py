@@ -130,3 +130,16 @@ def test_progress_shows_on_a_terminal_only(two_folders, capsys, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert batch.run("encode", [two_folders / "d1"], two_folders / "shown", jobs=1) == 0
     assert "encoding" in capsys.readouterr().err
+
+
+def test_verify_takes_folders_and_shows_progress_on_a_terminal_only(two_folders, capsys, monkeypatch):
+    assert batch.run("encode", [two_folders / "d1"], two_folders / "bw") == 0
+    (two_folders / "bw" / "cut.brainwire").write_bytes((two_folders / "bw" / "x.brainwire").read_bytes()[:-1])
+    capsys.readouterr()
+    assert cli.verify([two_folders / "bw", two_folders / "nope.brainwire"]) == 1
+    captured = capsys.readouterr()
+    assert "x.brainwire: ok" in captured.out and "cut.brainwire: error" in captured.err
+    assert "nope.brainwire: no such file" in captured.err and "testing" not in captured.err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli.verify([two_folders / "bw" / "x.brainwire"]) == 0
+    assert "testing" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import numpy as np
 from tinygrad import Context, Tensor, TinyJit, nn
 
 from spikey import network as net
+from spikey.progress import progress
 from spikey.training.dataset import OPEN_END
 
 TINY = 2.0 ** -30        # the coder gives every level at least this much probability
@@ -91,11 +92,13 @@ def train(inputs, bins, val_inputs, val_bins, steps, cfg, label="head", start: H
         return loss.realize()
 
     start = time.time()
-    for it in range(1, steps + 1):
-        with Context(TRAINING=1):
-            loss = step()
-        if it % cfg["log_every"] == 0 or it == steps:
-            val = evaluate(head, val_inputs, val_bins)
-            print(f"  [{label}] step {it:5d}  train {loss.item():.4f}  validation {val:.4f} bits/sample  "
-                  f"{time.time() - start:.0f} s", flush=True)
+    with progress(steps, f"training {label}", "steps") as advance:
+        for it in range(1, steps + 1):
+            with Context(TRAINING=1):
+                loss = step()
+            if it % cfg["log_every"] == 0 or it == steps:
+                val = evaluate(head, val_inputs, val_bins)
+                print(f"  [{label}] step {it:5d}  train {loss.item():.4f}  validation {val:.4f} bits/sample  "
+                      f"{time.time() - start:.0f} s", flush=True)
+            advance()
     return head

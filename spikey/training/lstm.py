@@ -23,6 +23,7 @@ from scipy.special import ndtr
 from tinygrad import Context, Tensor, TinyJit, nn
 
 from spikey import network as net
+from spikey.progress import progress
 from spikey.training import dataset, split
 from spikey.training.head import TINY, bits
 
@@ -159,11 +160,13 @@ def train(model, x, y, vx, vy, steps, batch, burn_in, lr, seed, log_every):
                         for i in range(0, len(vx), batch)])
 
     start = time.time()
-    for it in range(1, steps + 1):
-        i = rng.integers(0, len(x), batch)
-        with Context(TRAINING=1):
-            loss = step(Tensor(x[i]), Tensor(y[i]))
-        if it % log_every == 0 or it == steps or it in (1, 3):
-            print(f"  step {it:5d}  train {loss.item():.4f}  validation (windows) {validate():.4f} bits/sample  "
-                  f"{time.time() - start:.0f} s", flush=True)
+    with progress(steps, "training LSTM head", "steps") as advance:
+        for it in range(1, steps + 1):
+            i = rng.integers(0, len(x), batch)
+            with Context(TRAINING=1):
+                loss = step(Tensor(x[i]), Tensor(y[i]))
+            if it % log_every == 0 or it == steps or it in (1, 3):
+                print(f"  step {it:5d}  train {loss.item():.4f}  validation (windows) {validate():.4f} "
+                      f"bits/sample  {time.time() - start:.0f} s", flush=True)
+            advance()
     return model

@@ -16,6 +16,7 @@ import yaml
 
 from spikey import model as models
 from spikey.levels import load_adc_table, save_adc_table
+from spikey.progress import progress
 from spikey.training import dataset, split, topology
 
 DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 16, "regions": 1,
@@ -37,8 +38,13 @@ def _examples(job):
 
 def build(files, per_file, seed, adc_path):
     """Per recording: (inputs, bins, (level, mean, sigma), behaviour descriptor) on the table at adc_path."""
-    with Pool() as pool:
-        return pool.map(_examples, [(f, per_file, seed + i, adc_path) for i, f in enumerate(files)])
+    jobs = [(f, per_file, seed + i, adc_path) for i, f in enumerate(files)]
+    with Pool() as pool, progress(len(jobs), "building examples") as advance:
+        parts = []
+        for part in pool.imap(_examples, jobs):      # in order, as map would, but one file at a time
+            parts.append(part)
+            advance()
+        return parts
 
 
 def regions_of(train_parts, val_parts, k, seed):
