@@ -190,6 +190,17 @@ def _app():
             topo.report(data, out, regions)
 
     @app.command()
+    def report(inputs: list[str], out: str = typer.Option("report.html", "-o", help="the page to write"),
+               compare: str = typer.Option("", "--compare", help="other codecs beside Spikey: flac,wavpack"),
+               jobs: int = jobs_option,
+               channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
+               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
+        """One self-contained HTML page of figures on recordings (encoded in memory, checked) or streams:
+        ratio and bits/sample per file and channel, over time, residuals, topology (docs/report.md)."""
+        from spikey import report as pages
+        raise typer.Exit(pages.run(inputs, out, channels, rate, [c for c in compare.split(",") if c], jobs))
+
+    @app.command()
     def info(streams: list[str], as_json: bool = typer.Option(False, "--json", help="one JSON object a stream")):
         """What a stream holds: container, channels, rate, frames, level, blocks, model; per channel the
         bits a sample, code sets and links."""

@@ -62,3 +62,14 @@ def test_info_version_and_topology_of_a_file(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["channels"] == 1
     r = run(*spikey, "info", SAMPLES[0])
     assert r.returncode == 1 and "bad magic" in r.stderr
+
+
+def test_report(tmp_path):
+    pytest.importorskip("matplotlib")
+    spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
+    r = run(*spikey, "report", *SAMPLES[:2], "-o", tmp_path / "report.html", "-j", "2")
+    assert r.returncode == 0 and "report of 2 files" in r.stdout and r.stderr == "", r.stderr
+    assert (tmp_path / "report.html").read_text().count("data:image/png;base64,") == 4
+    r = run(*spikey, "report", SAMPLES[0], "-o", tmp_path / "other.html", "--compare", "flac,mp3")
+    assert r.returncode == 2 and r.stderr.strip() == "error: --compare: unknown codec 'mp3'; known: flac, wavpack"
+    assert not (tmp_path / "other.html").exists()
