@@ -312,7 +312,7 @@ def _graph(ax, labels, edges, title):
     for a, b, r, solid in edges:
         ax.plot(*xy[[a, b]].T, color="C0" if solid else "0.6", lw=0.3 + 4 * r, ls="-" if solid else "--",
                 alpha=0.8 if len(edges) < 50 else 0.4, zorder=1)
-    ax.scatter(*xy.T, s=12 if len(labels) > 40 else 30, color="k", zorder=2)
+    ax.scatter(*xy.T, s=30 if len(labels) <= 40 else 12 if len(labels) <= 150 else 3, color="k", zorder=2)
     # at most ~24 labels, so that they stay readable: the connected nodes where that few, else every k-th
     connected = sorted({e[i] for e in edges for i in (0, 1)})
     named = connected if len(connected) <= 24 else range(0, len(labels), -(-len(labels) // 24))
