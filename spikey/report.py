@@ -245,6 +245,7 @@ def ratios_figure(results, codecs):
 
 
 def channels_figure(multi):
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
     shown = multi[:PANELS]
     cols = min(2, len(shown))
@@ -260,7 +261,6 @@ def channels_figure(multi):
         ax.grid(alpha=0.3, axis="y")
     for ax in axes[len(shown):]:
         ax.axis("off")
-    from matplotlib.patches import Patch
     fig.legend(handles=[Patch(color="C0", label="coded alone"), Patch(color="C1", label="linked to earlier channels")],
                loc="outside lower center", ncols=2)
     fig.suptitle("Bits per sample per channel (multi-channel files)")
@@ -327,7 +327,7 @@ def _graph(ax, labels, edges, title):
 
 
 def topology_figure(results, pairs):
-    mono = [r for r in results if r.get("mono") is not None]
+    mono = [r for r in results if r["mono"] is not None]
     linked = [r for r in results if any(r["refs"])][:2]
     panels = ([mono] if len(mono) > 1 else []) + linked
     fig = _figure(max(6, 5 * len(panels)), 5.4)
@@ -443,7 +443,7 @@ def _figures(results, codecs) -> list:
                       "Gaussian it was coded with: (sample - predicted mean) / predicted sigma, on the linearised "
                       "axis. Were the predictions right, the histogram would follow the standard normal curve; "
                       "mass above it in the tails is what heavy-tailed spikes cost."))
-    mono = [r for r in results if r.get("mono") is not None]
+    mono = [r for r in results if r["mono"] is not None]
     pairs = simultaneous_pairs([r["name"] for r in mono], [r["mono"] for r in mono]) if len(mono) > 1 else []
     if len(mono) > 1 or any(any(r["refs"]) for r in results):
         shown.append(("Topology", topology_figure(results, pairs),
