@@ -4,7 +4,8 @@
 
 Rows: each channel alone with the learned head always on (the model before cross-channel work); + the
 encoder may drop the head on code sets other than the ADC's; + links to up to 4 earlier channels (the
-default level); the max level (8 links, options judged on whole blocks); the fast level. Then the links
+default level); the max level (8 links, options judged on whole blocks); the fast level without and
+with its links (integer taps on 4 earlier channels' differences). Then the links
 the default level found in each recording, and ns/sample of encoding and decoding at each level.
 """
 import io
@@ -26,7 +27,8 @@ VARIANTS = {
     "+ no head where it pays": replace(DEFAULT, max_refs=0),
     "+ links to 4 earlier channels (default)": DEFAULT,
     "max level": profiles.PROFILES[2],
-    "fast level": profiles.PROFILES[1],
+    "fast level, channels alone": replace(profiles.PROFILES[1], max_refs=0),
+    "fast level (links to 4 earlier channels)": profiles.PROFILES[1],
 }
 
 
@@ -66,7 +68,8 @@ def main():
         shown = ", ".join(f"{c}: {r}" for c, r in list(linked.items())[:6]) + (" ..." if len(linked) > 6 else "")
         print(f"  {k:<20} {len(linked)} of {h.channels} channels linked; {shown or 'none'}")
     print("\nns/sample, encode / decode (one process, the samples API; includes trials)")
-    for label in ("+ links to 4 earlier channels (default)", "max level", "fast level"):
+    for label in ("+ links to 4 earlier channels (default)", "max level", "fast level, channels alone",
+                  "fast level (links to 4 earlier channels)"):
         cells = [f"{r[1] / x.size * 1e9:7.0f} / {r[2] / x.size * 1e9:5.0f}"
                  for (k, r), x in zip(streams[label].items(), recordings.values(), strict=True)]
         print(f"{label:<42}" + "".join(f"{c:>18}" for c in cells))

@@ -393,7 +393,7 @@ def count_evals(every):
             acc = 0
             for i in range(fc.TAPS):
                 acc += w[i] * d[i]
-            mean, width, inv = fc.predict(w, d, last, mae, edges)
+            mean, width, inv = fc.predict(w, d, last, mae, edges, 0)
             target = rc.decode_target_shift(st, fc.TOTAL_BITS)
             count[0] = 0
             k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells, count,
@@ -437,7 +437,8 @@ def count_evals(every):
             table = code_set.table(model.adc)
             edges = fc.fixed_edges(table.edges)
             cells = table.cells
-            payload = kernels.encode_fast(idx, edges, dist.GAUSSIAN_CDF)
+            no_refs = np.zeros((len(idx), 0), dtype=np.int64)
+            payload = kernels.encode_fast(idx, edges, dist.GAUSSIAN_CDF, no_refs)
             buf = np.frombuffer(payload.tobytes(), dtype=np.uint8)
             evals = np.zeros(len(idx), dtype=np.int64)
             got = decode_counted(buf, len(idx), edges, dist.GAUSSIAN_CDF, guesses, cells, evals, peaks, False)
@@ -446,7 +447,8 @@ def count_evals(every):
             assert np.array_equal(decode_counted(buf, len(idx), edges, dist.GAUSSIAN_CDF, guesses, cells, other,
                                                  peaks, True), idx), f"{name}: the unit-start decoder differs"
             evals_by_edges += other.sum()
-            assert np.array_equal(got, kernels.decode_fast(buf, len(idx), edges, dist.GAUSSIAN_CDF, guesses, cells))
+            assert np.array_equal(got, kernels.decode_fast(buf, len(idx), edges, dist.GAUSSIAN_CDF, guesses, cells,
+                                                           no_refs))
             hist += np.bincount(evals, minlength=64)[:64]
             n += len(idx)
             bits += 8 * len(payload)

@@ -24,8 +24,8 @@ SIGNATURES = {
     "encode_levels": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
     "decode_levels": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], f8, f8, {HEAD})",
     "encode_block": f"none(i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], u1[::1])",
-    "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1])",
-    "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1])",
+    "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1], i8[:, ::1])",
+    "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
 }
 MODULES = {"encode_levels": coder, "decode_levels": coder, "encode_block": coder,
            "encode_fast": fastcoder, "decode_fast": fastcoder}

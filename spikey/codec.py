@@ -45,7 +45,7 @@ def _record(option, model, aux, profile, n=None) -> stream.Channel:
     code_set, idx, exceptions, table, head, linked = option
     part = slice(None) if n is None else slice(0, n)
     if profile.coder == "lms":
-        payload = model.encode_fast(table, idx[part])
+        payload = model.encode_fast(table, idx[part], aux[part] if linked else None)
     else:
         payload = model.encode(table, idx[part], head, aux[part] if linked else None)
     return stream.Channel(code_set, head, exceptions, payload, linked)
@@ -92,9 +92,9 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=prof
         raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
     table = c.code_set.table(model.adc)
     if profile.coder == "lms":
-        if c.head != models.NO_HEAD or c.linked:
-            raise SpikeyError("corrupt stream: a head or a link in a fast-level channel")
-        idx = model.decode_fast(table, c.payload, frames)
+        if c.head != models.NO_HEAD:
+            raise SpikeyError("corrupt stream: a head in a fast-level channel")
+        idx = model.decode_fast(table, c.payload, frames, aux if c.linked else None)
     else:
         idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None)
     x = table.values[idx].astype(np.int16)
@@ -105,11 +105,17 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=prof
 
 # ---- blocks ---------------------------------------------------------------------------------------
 
+def _ref_inputs(linear: list, profile) -> np.ndarray:
+    """What a linked channel's predictor takes from its refs' linearised samples: the RLS's regressor
+    columns, or the fast level's samples on its fixed-point axis."""
+    return crosschannel.fixed_refs(linear) if profile.coder == "lms" else crosschannel.inputs(linear)
+
+
 def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
     records, linear = [], []
     for c in range(x.shape[1]):
-        aux = crosschannel.inputs([linear[j] for j in refs[c]]) if refs[c] else None
+        aux = _ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
         record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile)
         records.append(record)
         linear.append(lin)
@@ -127,7 +133,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     linear = []
     profile = profiles.PROFILES[h.level]
     for c, channel in enumerate(channels):
-        aux = crosschannel.inputs([linear[j] for j in h.refs[c]]) if channel.linked else None
+        aux = _ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
         x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile)
         linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:

@@ -8,6 +8,8 @@ of each to use; the encoder keeps the link only in blocks where it pays (docs/fo
 """
 import numpy as np
 
+from spikey import fastcoder
+
 LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
 MIN_CORRELATION = 0.2     # |r| of first differences below which a link is not tried
 
@@ -45,3 +47,13 @@ def inputs(linear: list) -> np.ndarray:
             else:
                 col[-lag:] = v[:n + lag]
     return aux
+
+
+def fixed_refs(linear: list) -> np.ndarray:
+    """(n, len(linear)) int64: the refs' linearised samples on the fast level's fixed-point axis
+    (spikey/fastcoder.py), whose loop takes their differences itself."""
+    n = len(linear[0]) if linear else 0
+    out = np.empty((n, len(linear)), dtype=np.int64)
+    for j, v in enumerate(linear):
+        out[:, j] = np.floor(v * (1 << fastcoder.FX))
+    return out

@@ -13,6 +13,11 @@ weights in units of 2^-W_SHIFT. Per sample t, with y the bin centres and e the b
     C(k)  = k + PHI(((e[k] - mean) * inv) >> (INV_BITS - 24))   the table's z in units of 2^-24
 then, once y[t] is known, err = y[t] - mean, w[i] += sign(err) sign(d[i]) << MU, and
 mae += (|err| - mae) >> MAE_RATE.
+
+A linked channel (its refs coded before it in the block, docs/format.md section 4) adds two taps per
+ref r to the sum: r's first differences just after and at t, dr = (r[t+1] - r[t], r[t] - r[t-1]) (zero
+past the block's ends), with weights wr learning as w does but by sign(err) sign(dr[i]) << REF_MU. What
+the channels share (EEG's common mode) then costs a few operations instead of an RLS.
 """
 import numpy as np
 
@@ -24,6 +29,7 @@ FX = 12
 TAPS = 8
 W_SHIFT = 12
 MU = 2
+REF_MU = 4                  # the links' taps learn faster: their weights head for ~1 (a shared signal), not ~0
 MAE_RATE = 7
 MAE_INIT = 8 << FX          # a start as wide as the default's variance of 100
 S_MIN = 1 << (FX - 2)       # a quarter of a level
@@ -85,9 +91,9 @@ def find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells)
 
 
 @njit(cache=True, inline="always")
-def predict(w, d, last, mae, edges):
-    """(mean, width, 2^INV_BITS / width) of the next sample's Gaussian on the fixed-point axis."""
-    acc = 0
+def predict(w, d, last, mae, edges, acc):
+    """(mean, width, 2^INV_BITS / width) of the next sample's Gaussian on the fixed-point axis; acc:
+    the links' part of the sum (refs_sum; 0 for a channel without links)."""
     for i in range(TAPS):
         acc += w[i] * d[i]
     mean = last + (acc >> W_SHIFT)
@@ -115,39 +121,69 @@ def observe(w, d, y, last, mean, mae):
     return mae + ((abs(err) - mae) >> MAE_RATE)
 
 
+@njit(cache=True, inline="always")
+def refs_sum(wr, dr, refs, t):
+    """The links' part of the prediction of sample t: refs (n, n_refs) holds the refs' centres on the
+    fixed-point axis; dr gets their differences, which learn_refs needs once the sample is known."""
+    n = refs.shape[0]
+    acc = 0
+    for j in range(refs.shape[1]):
+        now = refs[t, j]
+        dr[2 * j] = (refs[t + 1, j] if t + 1 < n else now) - now
+        dr[2 * j + 1] = now - (refs[t - 1, j] if t > 0 else now)
+        acc += wr[2 * j] * dr[2 * j] + wr[2 * j + 1] * dr[2 * j + 1]
+    return acc
+
+
+@njit(cache=True, inline="always")
+def learn_refs(wr, dr, err):
+    step = _sign(err) << REF_MU
+    for i in range(len(wr)):
+        wr[i] += step * _sign(dr[i])
+
+
 @njit(cache=True, _nrt=False)
-def _encode_loop(idx, edges, table, w, d, st, out):
+def _encode_loop(idx, edges, table, refs, w, d, wr, dr, st, out):
     """The per-sample loop, on state allocated by the caller: without numba's reference counting,
     which took 15% of the loop when these arrays lived inside it."""
     n_levels = len(edges) - 1
     last, mae = np.int64(0), np.int64(MAE_INIT)
     for t in range(len(idx)):
-        mean, _, inv = predict(w, d, last, mae, edges)
+        mean, _, inv = predict(w, d, last, mae, edges, refs_sum(wr, dr, refs, t))
         k = idx[t]
         lo = cumulative(k, n_levels, edges, mean, inv, table)
         hi = cumulative(k + 1, n_levels, edges, mean, inv, table)
         rc.encode_shift(st, out, lo, hi - lo, TOTAL_BITS)
         y = (edges[k] + edges[k + 1]) >> 1
+        learn_refs(wr, dr, y - mean)
         mae = observe(w, d, y, last, mean, mae)
         last = y
 
 
 @njit(cache=True)
-def encode_fast(idx, edges, table):
-    """Range-coded payload of level indices idx on a table with fixed-point edges."""
+def encode_fast(idx, edges, table, refs):
+    """Range-coded payload of level indices idx on a table with fixed-point edges; refs (len(idx),
+    n_refs): the linked refs' centres on their fixed-point axes (no columns: no links)."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    _encode_loop(idx, edges, table, np.zeros(TAPS, dtype=np.int64), np.zeros(TAPS, dtype=np.int64), st, out)
+    w, d, wr, dr = _state(refs.shape[1])
+    _encode_loop(idx, edges, table, refs, w, d, wr, dr, st, out)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
+@njit(cache=True)
+def _state(n_refs):
+    return (np.zeros(TAPS, dtype=np.int64), np.zeros(TAPS, dtype=np.int64), np.zeros(2 * n_refs, dtype=np.int64),
+            np.zeros(2 * n_refs, dtype=np.int64))
+
+
 @njit(cache=True, _nrt=False)
-def _decode_loop(buf, edges, table, guesses, cells, w, d, st, idx):
+def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, wr, dr, st, idx):
     n_levels = len(edges) - 1
     last, mae = np.int64(0), np.int64(MAE_INIT)
     for t in range(len(idx)):
-        mean, width, inv = predict(w, d, last, mae, edges)
+        mean, width, inv = predict(w, d, last, mae, edges, refs_sum(wr, dr, refs, t))
         target = rc.decode_target_shift(st, TOTAL_BITS)
         if target < 0:
             rc.mark_undecodable(idx, t)
@@ -155,14 +191,15 @@ def _decode_loop(buf, edges, table, guesses, cells, w, d, st, idx):
         k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         y = (edges[k] + edges[k + 1]) >> 1
+        learn_refs(wr, dr, y - mean)
         mae = observe(w, d, y, last, mean, mae)
         last = y
         idx[t] = k
 
 
 @njit(cache=True)
-def decode_fast(buf, n_samples, edges, table, guesses, cells):
+def decode_fast(buf, n_samples, edges, table, guesses, cells, refs):
     idx = np.empty(n_samples, dtype=np.int32)
-    _decode_loop(buf, edges, table, guesses, cells, np.zeros(TAPS, dtype=np.int64), np.zeros(TAPS, dtype=np.int64),
-                 rc.decoder_new(buf), idx)
+    w, d, wr, dr = _state(refs.shape[1])
+    _decode_loop(buf, edges, table, guesses, cells, refs, w, d, wr, dr, rc.decoder_new(buf), idx)
     return idx

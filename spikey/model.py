@@ -61,14 +61,17 @@ class Model:
         return _decodable(kernels.decode_levels(buf, n, aux, table.edges, table.centres, table.cells,
                                                 dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
 
-    def encode_fast(self, table: LevelTable, idx: np.ndarray) -> bytes:
-        """The fast level's payload: integers only (spikey/fastcoder.py), no head, no links."""
-        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF).tobytes()
+    def encode_fast(self, table: LevelTable, idx: np.ndarray, refs=None) -> bytes:
+        """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):
+        the linked refs' samples on the fixed-point axis (crosschannel.fixed_refs)."""
+        refs = _no_refs(len(idx)) if refs is None else refs
+        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs).tobytes()
 
-    def decode_fast(self, table: LevelTable, payload: bytes, n: int) -> np.ndarray:
+    def decode_fast(self, table: LevelTable, payload: bytes, n: int, refs=None) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         edges = fastcoder.fixed_edges(table.edges)
-        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells))
+        refs = _no_refs(n) if refs is None else refs
+        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells, refs))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
@@ -84,6 +87,10 @@ def _decodable(idx: np.ndarray) -> np.ndarray:
 
 def _no_aux(n: int) -> np.ndarray:
     return np.zeros((n, 0))
+
+
+def _no_refs(n: int) -> np.ndarray:
+    return np.zeros((n, 0), dtype=np.int64)
 
 
 def identify(table: LevelTable, head_arrays) -> bytes:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class Profile:
     name: str
     coder: str            # "rls": spikey/coder.py, float64 RLS + learned head; "lms": spikey/fastcoder.py, integers
-    max_refs: int         # cross-channel links per channel (rls only; spikey/crosschannel.py)
+    max_refs: int         # cross-channel links per channel (spikey/crosschannel.py)
     heads: bool           # the learned heads are tried
     no_head: bool         # coding without a head is tried on code sets other than the ADC's (whose head was
                           # fitted to them); always, where heads is off
@@ -19,7 +19,7 @@ class Profile:
 
 PROFILES = (
     Profile("default", coder="rls", max_refs=4, heads=True, no_head=True, trial_samples=16384),
-    Profile("fast", coder="lms", max_refs=0, heads=False, no_head=True, trial_samples=16384),
+    Profile("fast", coder="lms", max_refs=4, heads=False, no_head=True, trial_samples=16384),
     Profile("max", coder="rls", max_refs=8, heads=True, no_head=True, trial_samples=0),
 )
 NAMES = tuple(p.name for p in PROFILES)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, opened
+from conftest import SAMPLES, channels_of, common_mode, opened
 from spikey import SpikeyError, codec, profiles, stream
 from spikey.model import NO_HEAD
 
@@ -19,12 +19,16 @@ def test_every_level_round_trips_files_and_samples(level, adc_signal):
     assert np.array_equal(codec.decode_samples(data, 10, 20), x[10:20])
 
 
-def test_fast_uses_no_head_and_no_link():
-    x = np.cumsum(np.random.default_rng(0).integers(-5, 6, (8000, 2)), axis=0).astype(np.int16)
-    x[:, 1] = x[:, 0] + 1
-    records = channels_of(codec.encode_samples(x, level="fast"))
-    assert all(c.head == NO_HEAD and not c.linked for c in records)
-    assert opened(codec.encode_samples(x, level="fast")).header.refs == [[], []]
+def test_fast_uses_no_head_and_links_channels_that_share_a_signal():
+    x = common_mode(channels=3)
+    data = codec.encode_samples(x, level="fast")
+    records = channels_of(data)
+    assert all(c.head == NO_HEAD for c in records)
+    assert opened(data).header.refs[1] == [0] and records[1].linked and records[2].linked
+    alone = sum(len(codec.encode_samples(np.ascontiguousarray(x[:, c]), level="fast")) for c in range(3))
+    assert len(data) < 0.9 * alone
+    assert np.array_equal(codec.decode_samples(data), x)
+    assert np.array_equal(codec.decode_samples(data, 5000, 5100), x[5000:5100])
 
 
 def test_the_level_table_is_one_row_per_level():

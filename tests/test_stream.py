@@ -93,7 +93,10 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     encoded = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000)
     assert default().id.hex() == GOLDEN_MODEL_ID
     assert (len(encoded), f"{zlib.crc32(encoded):08x}") == GOLDEN_STREAM
+    fast = codec.encode_samples(x, rate=30000, level="fast")     # the fast level's constants are not in the id
+    assert (len(fast), f"{zlib.crc32(fast):08x}") == GOLDEN_FAST_STREAM
 
 
 GOLDEN_MODEL_ID = "67a6b791"
 GOLDEN_STREAM = (2021, "535b2938")
+GOLDEN_FAST_STREAM = (1650, "a070fcd1")     # unchanged since the fast level came (links added none here)
