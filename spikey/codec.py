@@ -68,26 +68,30 @@ def _best(options, model, aux, profile, n):
     return _record(option, model, aux, profile), option
 
 
-def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0]):
+def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True):
     """(record, linearised samples) of the cheapest coding of one channel's samples x: verbatim, or
-    through the model on a code set, with or without a head and its refs' inputs aux."""
+    through the model on a code set, with or without a head and its refs' inputs aux. The linearised
+    samples (None unless linear) are what channels linked to this one are predicted from."""
     coded, option = _best(list(_options(x, model, aux, profile)), model, aux, profile, len(x))
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
-        return verbatim, _linear(x, None, None)
-    return coded, _linear(x, option[3], option[1])
+        return verbatim, _linear(x, None, None, linear)
+    return coded, _linear(x, option[3], option[1], linear)
 
 
-def _linear(x, table, idx) -> np.ndarray:
-    """A channel's samples on its linearised axis, as the channels predicted from it see them."""
+def _linear(x, table, idx, wanted=True) -> np.ndarray | None:
+    """A channel's samples on its linearised axis, as the channels predicted from it see them (None
+    where no channel is: a mono recording's gather would cost a tenth of the fast level's decode)."""
+    if not wanted:
+        return None
     return x.astype(np.float64) if table is None else table.centres[idx]
 
 
-def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0]):
-    """(samples, linearised samples) of one channel record."""
+def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0], linear=True):
+    """(samples, linearised samples or None unless linear) of one channel record."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
-        return x, _linear(x, None, None)
+        return x, _linear(x, None, None, linear)
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
     table = c.code_set.table(model.adc)
@@ -100,7 +104,7 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=prof
     x = table.values[idx].astype(np.int16)
     for pos, value in c.exceptions:
         x[pos] = value
-    return x, _linear(x, table, idx)
+    return x, _linear(x, table, idx, linear)
 
 
 # ---- blocks ---------------------------------------------------------------------------------------
@@ -114,9 +118,10 @@ def _ref_inputs(linear: list, profile) -> np.ndarray:
 def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
     records, linear = [], []
+    wanted = {j for r in refs for j in r}
     for c in range(x.shape[1]):
         aux = _ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
-        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile)
+        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted)
         records.append(record)
         linear.append(lin)
     return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
@@ -132,9 +137,10 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     x = np.empty((stop - start, h.channels), dtype=np.int16)
     linear = []
     profile = profiles.PROFILES[h.level]
+    wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
         aux = _ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
-        x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile)
+        x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile, c in wanted)
         linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
