@@ -1,8 +1,9 @@
 """Spikey inside zarr against the usual zarr codecs: ratio and encode/decode MB/s, 1 s chunks.
 
     python bench/zarr.py [--multichannel ../shared/multichannel] [--data ../shared/data] [--files 5]
+                         [--seconds 1] [--only eegmmidb] [--level default]
 
-Every recording is written into an in-memory zarr array with chunks (rate, channels) and read back
+Every recording is written into an in-memory zarr array with chunks (seconds x rate, channels) and read back
 (byte-exact, checked); the ratio is raw int16 bytes / bytes of the chunks stored (metadata left out).
 Codecs, one thread each (zarr's pool and the codecs' own threads set to 1):
 - spikey: spikey.zarr.Spikey as the v3 serializer, no compressor after it;
@@ -38,9 +39,9 @@ from spikey.zarr import Spikey  # noqa: E402
 warnings.filterwarnings("ignore", module="wavpack_numcodecs")   # "multi-threading needs wavpack >= 5.6.4"
 
 
-def codecs() -> dict:
+def codecs(level: str) -> dict:
     """name -> keyword arguments of zarr.create_array."""
-    out = {"spikey": {"serializer": Spikey(), "compressors": None}}
+    out = {"spikey": {"serializer": Spikey(level=level), "compressors": None}}
     try:
         from wavpack_numcodecs import WavPack
         out["wavpack"] = {"serializer": WavPack(level=4, num_decoding_threads=1), "compressors": None}
@@ -55,11 +56,12 @@ def codecs() -> dict:
     return out
 
 
-def through_zarr(x: np.ndarray, rate: int, kwargs: dict) -> tuple[int, float, float]:
-    """(bytes of the chunks stored, encode s, decode s) of x in 1 s chunks."""
+def through_zarr(x: np.ndarray, frames: int, kwargs: dict) -> tuple[int, float, float]:
+    """(bytes of the chunks stored, encode s, decode s) of x in chunks of that many frames (zarr pads
+    the last one to the full length)."""
     stored = {}
     store = zarr.storage.MemoryStore(store_dict=stored)
-    z = zarr.create_array(store, shape=x.shape, chunks=(min(rate, len(x)), x.shape[1]), dtype=x.dtype, **kwargs)
+    z = zarr.create_array(store, shape=x.shape, chunks=(min(frames, len(x)), x.shape[1]), dtype=x.dtype, **kwargs)
     t0 = time.perf_counter()
     z[:] = x
     t1 = time.perf_counter()
@@ -72,9 +74,9 @@ def through_zarr(x: np.ndarray, rate: int, kwargs: dict) -> tuple[int, float, fl
     return size, t1 - t0, t2 - t1
 
 
-def one_stream(x: np.ndarray, rate: int) -> tuple[int, float, float]:
+def one_stream(x: np.ndarray, rate: int, level: str) -> tuple[int, float, float]:
     t0 = time.perf_counter()
-    data = codec.encode_samples(x, rate)
+    data = codec.encode_samples(x, rate, level=level)
     t1 = time.perf_counter()
     y = codec.decode_samples(data)
     t2 = time.perf_counter()
@@ -97,21 +99,26 @@ def main():
     p.add_argument("--multichannel", type=Path, default=ROOT.parent / "shared" / "multichannel")
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     p.add_argument("--files", type=int, default=5, help="challenge recordings to take from --data")
+    p.add_argument("--seconds", type=float, default=1.0, help="chunk length")
+    p.add_argument("--only", default="", help="only recordings whose name contains this")
+    p.add_argument("--level", default="default", help="Spikey's level (fast, default, max)")
     args = p.parse_args()
 
     zarr.config.set({"threading.max_workers": 1, "async.concurrency": 1})
     numcodecs.blosc.set_nthreads(1)
-    rows = {"spikey": {}, "spikey, one stream": {}} | {k: {} for k in codecs() if k != "spikey"}
-    todo = codecs()
+    todo = codecs(args.level)
+    rows = {"spikey": {}, "spikey, one stream": {}} | {k: {} for k in todo if k != "spikey"}
     codec.encode_samples(np.zeros((64, 2), np.int16))          # compile the kernels outside the timings
     names, raw = [], {}
     for name, x, rate in recordings(args.multichannel, args.data, args.files):
+        if args.only not in name:
+            continue
         names.append(name)
         raw[name] = x.nbytes
         print(f"{name}: {x.shape[1]} ch x {x.shape[0]} frames, {rate} Hz", file=sys.stderr)
-        rows["spikey, one stream"][name] = one_stream(x, rate)
+        rows["spikey, one stream"][name] = one_stream(x, rate, args.level)
         for k, kwargs in todo.items():
-            rows[k][name] = through_zarr(x, rate, kwargs)
+            rows[k][name] = through_zarr(x, max(1, round(args.seconds * rate)), kwargs)
 
     challenge = [n for n in names if n.startswith("challenge")]
     columns = [n for n in names if n not in challenge] + ([f"challenge ×{len(challenge)}"] if challenge else [])
@@ -135,7 +142,7 @@ def main():
     gaps = [f"{c} {gap([c])}" for c in names if c not in challenge]
     if challenge:
         gaps.append(f"challenge ×{len(challenge)} {gap(challenge)}")
-    print(f"\nbytes of spikey in 1 s zarr chunks over one stream: {', '.join(gaps)}")
+    print(f"\nbytes of spikey ({args.level}) in {args.seconds:g} s zarr chunks over one stream: {', '.join(gaps)}")
 
 if __name__ == "__main__":
     main()
