@@ -16,6 +16,7 @@ from spikey import codec, info
 
 pytest.importorskip("matplotlib")
 from spikey import report  # noqa: E402
+from spikey.report import analysis, measure  # noqa: E402
 
 COMPARE = [c for c in ("flac", "wavpack") if shutil.which(c)]
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
@@ -80,7 +81,7 @@ def test_the_numbers_are_spikey_infos(made):
 def test_ideal_code_lengths_add_up_to_the_payload():
     """The per-sample rerun is the coder's own loop: its ideal bits are the range coder's within a few bytes."""
     data = codec.encode(SAMPLES[0].read_bytes())
-    m = report.measure(data, codec.models.default())
+    m = measure.measure(data, codec.models.default())
     assert m["rerun"] and m["residuals"] == info.describe(data)["frames"]
     assert m["ideal bits"] == pytest.approx(m["payload bits"], rel=0.01)
     assert np.sum(m["over time"] * np.minimum(m["window"], m["residuals"] - m["window"] *
@@ -103,7 +104,7 @@ def test_bad_inputs_are_one_line_each_and_no_page_is_written(tmp_path, capsys, m
                                   tmp_path / "cut.brainwire"], "nope.wav: no such file", 1)
     assert "notes.txt: not a WAV or .npy" in err and "cut.brainwire: corrupt stream" in err
     assert err.count("\n") == 4 and "3 of 4 inputs failed" in err
-    monkeypatch.setattr(report, "_same_bytes", lambda f, g: False)        # a stream that would not round-trip
+    monkeypatch.setattr(analysis, "_same_bytes", lambda f, g: False)        # a stream that would not round-trip
     _bad(tmp_path, capsys, [SAMPLES[0]], "does not decode to the same bytes", 1)
 
 

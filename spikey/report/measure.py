@@ -1,0 +1,95 @@
+"""What the coder spent on each sample of a stream: its loop rerun with a record where the range coder was,
+and the measures over time, of the residuals and of the links that the figures draw."""
+import io
+
+import numpy as np
+
+from spikey import codec, codesets, coder, crosschannel, profiles, stream
+from spikey import distribution as dist
+from spikey import network as net
+from spikey import predictor as pred
+from spikey.jit import njit
+
+WINDOW_S = 0.05                  # bits/sample over time: mean over windows this long
+Z_EDGES = np.linspace(-8, 8, 321)    # standardised residual histogram's bins
+PAIR_MAX_FRAMES = 1 << 22        # mono recordings longer than this stay out of the pairs (kept in memory)
+
+
+@njit(cache=True)
+def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+    """coder.encode_block's loop from a fresh state, with the range coder replaced by a record: each
+    sample's ideal code length -log2(frequency / total) in bits, and the mean and 1/sigma it was coded with."""
+    n_levels = len(centres)
+    total = n_levels + dist.CDF_ONE
+    s = coder.new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
+    w, P, h, gain, var, errors, x, z, rec = coder._views(s, *net.state_sizes(b1, wr), aux.shape[1])
+    n = len(idx)
+    bits, means, inv_sigmas = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        coder._set_aux(h, aux, i)
+        mu, mean, inv_sigma = coder.predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        k = idx[i]
+        lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
+        hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
+        bits[i] = np.log2(total / (hi - lo))
+        means[i], inv_sigmas[i] = mean, inv_sigma
+        coder.observe(w, P, h, gain, var, errors, var_rate, i, centres[k], mu)
+    return bits, means, inv_sigmas
+
+
+def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile):
+    """(bits of each sample, standardised residuals or None, linearised samples) of one channel of one
+    block. The default and max levels' records are rerun sample by sample; a verbatim record costs 16
+    bits a sample, and a fast-level record (integer loop) its bytes spread evenly over the block."""
+    n = len(x)
+    if record.code_set.coding == codesets.VERBATIM:
+        return np.full(n, 16.0), None, x.astype(np.float64)
+    table = record.code_set.table(model.adc)
+    idx, _ = table.indices(x)
+    if profile.coder != "rls":
+        return np.full(n, 8 * len(stream.write_channel(record)) / n), None, table.centres[idx]
+    aux = aux if record.linked else np.zeros((n, 0))
+    bits, mean, inv_sigma = ideal_bits(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                                       pred.VAR_RATE, *model.head(record.head))
+    return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx]
+
+
+def measure(data: bytes, model) -> dict:
+    """Over a stream, block by block: bits/sample per window of frames (all channels), the histogram of
+    standardised residuals, ideal and payload bits of the channels rerun, the first block's link
+    correlations, and a short mono recording's samples."""
+    s = codec.Opened(io.BytesIO(data), len(data), model)
+    h = s.header
+    profile = profiles.PROFILES[h.level]
+    window = max(1, round(WINDOW_S * h.rate)) if h.rate else 1000
+    bits = np.zeros(-(-h.frames // window))
+    out = {"window": window, "histogram": np.zeros(len(Z_EDGES) - 1), "outside": 0, "residuals": 0,
+           "ideal bits": 0.0, "payload bits": 0, "rerun": profile.coder == "rls", "link r": []}
+    mono = []
+    for i in range(h.n_blocks):
+        a, b = h.block_span(i)
+        records, _ = stream.read_block(s.block_bytes(i), h, b - a)
+        x = s.frames(i)
+        linear, block = [], np.zeros(b - a)
+        for c, record in enumerate(records):
+            aux = crosschannel.inputs([linear[j] for j in h.refs[c]]) if record.linked else None
+            sample_bits, z, lin = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, profile)
+            linear.append(lin)
+            block += sample_bits
+            if z is not None:
+                counts, _ = np.histogram(z, Z_EDGES)
+                out["histogram"] += counts
+                out["outside"] += len(z) - int(counts.sum())
+                out["residuals"] += len(z)
+                out["ideal bits"] += float(sample_bits.sum())
+                out["payload bits"] += 8 * len(record.payload)
+        bits += np.bincount((a + np.arange(b - a)) // window, weights=block, minlength=len(bits))
+        if i == 0:
+            r = crosschannel.correlations(x)
+            out["link r"] = [[float(r[c, j]) for j in refs] for c, refs in enumerate(h.refs)]
+        if h.channels == 1 and 1 < h.frames <= PAIR_MAX_FRAMES:    # for the pairs across files (of differences)
+            mono.append(x[:, 0])
+    out["mono"] = np.concatenate(mono) if mono else None
+    frames_in = np.minimum(window, h.frames - window * np.arange(len(bits)))
+    out["over time"] = bits / (frames_in * h.channels)
+    return out
