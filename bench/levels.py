@@ -236,6 +236,44 @@ def table(items, results, per_item=False):
         sizes = results[name][0]
         cells = "".join(f"{i.size / s:.3f} | " for i, s in zip(items, sizes, strict=True)) if per_item else ""
         print(f"| {name} | {cells}{ratio:.3f} | {e:.2f} | {d:.2f} | {'*' if k in best else ''} |")
+    return rows
+
+
+def plot(panels: dict, path: str):
+    """Ratio against decode MB/s, one panel per data set: Spikey's levels joined and named, the other
+    codecs by family, the Pareto-optimal outlined."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    families = {"Spikey": ("o", "C3"), "WavPack": ("s", "C0"), "FLAC": ("^", "C2"), "Blosc": ("D", "C7")}
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), constrained_layout=True)
+    for ax, (title, rows) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        best = pareto(rows)
+        for family, (marker, color) in families.items():
+            mine = [(k, r) for k, r in enumerate(rows) if r[0].startswith(family)]
+            for outlined in (False, True):
+                pts = [(d, ratio) for k, (_, ratio, _, d) in mine if (k in best) == outlined]
+                if pts:
+                    ax.scatter(*zip(*pts, strict=True), marker=marker, color=color, s=40, zorder=3,
+                               edgecolors="black" if outlined else "none",
+                               label=family if not outlined or not any(k not in best for k, _ in mine) else None)
+        levels = sorted((d, r, n.split()[-1]) for n, r, _, d in rows if n.startswith("Spikey"))
+        ax.plot([d for d, _, _ in levels], [r for _, r, _ in levels], color="C3", lw=1, zorder=2)
+        for i, (d, r, name) in enumerate(levels):      # labels above and below by turns: close levels
+            twin = [n for d2, r2, n in levels if abs(r2 / r - 1) < 1e-3 and abs(d2 / d - 1) < 0.3]
+            if name == twin[0]:
+                ax.annotate(" = ".join(twin), (d, r), fontsize=8, xytext=(5, 6 if i % 2 else -12),
+                            textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("decode MB/s, one core (log scale)")
+        ax.set_ylabel("ratio (original bytes / compressed bytes)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="center right")
+    fig.suptitle("Ratio against decode speed: Spikey's levels beside WavPack, FLAC and Blosc "
+                 "(outlined: Pareto-optimal)", fontsize=10)
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
 
 
 def spawn_overhead(runs=20):
@@ -473,6 +511,7 @@ def main():
     ap.add_argument("--jobs-runs", type=int, default=3, help="runs per -j setting")
     ap.add_argument("--tiles", type=int, default=10)
     ap.add_argument("--parts", default="challenge,multi,long,jobs,evals")
+    ap.add_argument("--plot", metavar="PNG", help="also draw ratio against decode MB/s (needs matplotlib)")
     ap.add_argument("--count-evals", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.count_evals:
@@ -485,6 +524,7 @@ def main():
     if kernels.KIND != "ahead-of-time":
         print("WARNING: not the ahead-of-time kernels (python -m spikey.aot): Spikey's speeds are the JIT's")
     tmp = tempfile.mkdtemp(prefix="spikey-levels-")
+    panels = {}
     try:
         if "challenge" in parts:
             items, what = challenge_set(args.every)
@@ -493,14 +533,16 @@ def main():
             print(f"\n{what}, {samples / 1e6:.2f} M samples, {sum(i.size for i in items) / 1e6:.2f} MB; ratio = WAV "
                   f"file bytes / compressed bytes; median of {args.runs} runs; external tools one process per file "
                   f"(a bare process start costs {spawn_overhead() * 1e3:.2f} ms here)")
-            table(items, results)
+            panels[f"challenge data, {len(items)} mono WAVs"] = table(items, results)
         if "multi" in parts:
             items, what = multi_set(tmp)
             results = measure(items, args.runs, tmp)
             print(f"\n{what}; ratio = raw int16 bytes / compressed bytes; median of {args.runs} runs; WAV files for "
                   f"the external tools, FLAC on <= {FLAC_MAX_CHANNELS}-channel parts (EEG 64 ch: 8 x 8, yass 10 ch: "
                   "2 x 5), sizes added up")
-            table(items, results, per_item=True)
+            panels["multichannel recordings (4 files)"] = table(items, results, per_item=True)
+        if args.plot and panels:
+            plot(panels, args.plot)
         wav = long_part(tmp, args.tiles, args.long_runs) if "long" in parts or "jobs" in parts else None
         if "jobs" in parts:
             jobs_part(tmp, wav, args.jobs_runs)
