@@ -130,6 +130,11 @@ def corpus() -> list[tuple[frozenset, bytes]]:
     for x in (np.stack([walk[:1000], noise.repeat(2)], axis=1), sparse[:900],  # the samples API, also uint16
               (smooth[:800].astype(np.int32) + 32768).astype(np.uint16)):
         pairs.append((originals_of(codec.encode_samples(x, rate=30000), x=x), codec.encode_samples(x, rate=30000)))
+    shared = np.cumsum(rng.normal(0, 30, 1500))                                 # channels the encoder links
+    linked = np.stack([shared, shared + rng.normal(0, 2, 1500), shared / 2], axis=1).astype(np.int16)
+    for level, x in (("default", linked), ("fast", linked), ("fast", walk[:1200]), ("max", linked)):
+        data = codec.encode_samples(x, rate=1000, level=level)                   # every level, with links
+        pairs.append((originals_of(data, x=x), data))
     with small_blocks(512):                                                     # several blocks, the last short
         raw = wav(two[:1500].ravel(), fmt=(1, 2, 16))
         pairs.append((originals_of(codec.encode(raw), raw), codec.encode(raw)))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from conftest import ROOT, SAMPLES, channels_of, chunk, default_model, opened, wav
-from spikey import SpikeyError, cli, codec, codesets, fileio, stream
+from spikey import SpikeyError, cli, codec, codesets, fileio, profiles, stream
 
 sys.path.insert(0, str(ROOT / "bench"))
 import fuzz  # noqa: E402  (the decoder fuzzer's case generator and oracle, shared with bench/fuzz.py)
@@ -158,18 +158,21 @@ def test_every_fuzz_kind_is_generated(kind):
     assert any(fuzz.make_case(0, i)[0] == kind for i in range(400))
 
 
-def test_the_fuzz_corpus_has_every_code_set_and_container():
-    codings, containers, channels, blocks = set(), set(), set(), set()
+def test_the_fuzz_corpus_has_every_code_set_container_and_level_with_links():
+    codings, containers, channels, blocks, linked_levels = set(), set(), set(), set(), set()
     for _, data in fuzz.corpus():
         h = opened(data).header
         containers.add(h.container)
         channels.add(h.channels)
         blocks.add(h.n_blocks)
         if h.container != stream.GENERIC:
-            codings |= {c.code_set.coding for i in range(h.n_blocks) for c in channels_of(data, i)}
+            records = [c for i in range(h.n_blocks) for c in channels_of(data, i)]
+            codings |= {c.code_set.coding for c in records}
+            linked_levels |= {h.level for c in records if c.linked}
     assert codings == {codesets.ADC, codesets.LATTICE, codesets.VALUE_SET, codesets.VERBATIM}
     assert containers == {stream.ARRAY, stream.WAV, stream.RAW, stream.NPY, stream.GENERIC}
     assert max(channels) >= 3 and 0 in blocks and max(blocks) >= 3
+    assert linked_levels == set(range(len(profiles.PROFILES)))
 
 
 def test_a_huge_sample_rate_or_count_is_kept_or_refused(monkeypatch):
