@@ -109,7 +109,7 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=prof
 
 # ---- blocks ---------------------------------------------------------------------------------------
 
-def _ref_inputs(linear: list, profile) -> np.ndarray:
+def ref_inputs(linear: list, profile) -> np.ndarray:
     """What a linked channel's predictor takes from its refs' linearised samples: the RLS's regressor
     columns, or the fast level's samples on its fixed-point axis."""
     return crosschannel.fixed_refs(linear) if profile.coder == "lms" else crosschannel.inputs(linear)
@@ -120,7 +120,7 @@ def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0])
     records, linear = [], []
     wanted = {j for r in refs for j in r}
     for c in range(x.shape[1]):
-        aux = _ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
+        aux = ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
         record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted)
         records.append(record)
         linear.append(lin)
@@ -139,7 +139,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     profile = profiles.PROFILES[h.level]
     wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
-        aux = _ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
+        aux = ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
         x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile, c in wanted)
         linear.append(lin)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, common_mode
+from conftest import SAMPLES, common_mode, opened
 from spikey import codec, info
 
 pytest.importorskip("matplotlib")
@@ -78,14 +78,21 @@ def test_the_numbers_are_spikey_infos(made):
     assert [row[4] for row in per_channel] == [" ".join(map(str, ch["refs"])) or "-" for ch in d["per channel"]]
 
 
-def test_ideal_code_lengths_add_up_to_the_payload():
-    """The per-sample rerun is the coder's own loop: its ideal bits are the range coder's within a few bytes."""
-    data = codec.encode(SAMPLES[0].read_bytes())
+@pytest.mark.parametrize("level", ["default", "fast"])
+@pytest.mark.parametrize("linked", [False, True], ids=["recording", "linked channels"])
+def test_ideal_code_lengths_add_up_to_the_payload(level, linked):
+    """The per-sample rerun is the level's own loop: its ideal bits are the range coder's within a few bytes."""
+    if linked:
+        data = codec.encode_samples(common_mode(channels=3), rate=1000, level=level)
+        assert opened(data).header.refs[2]
+    else:
+        data = codec.encode(SAMPLES[0].read_bytes(), level=level)
     m = measure.measure(data, codec.models.default())
-    assert m["rerun"] and m["residuals"] == info.describe(data)["frames"]
+    d = info.describe(data)
+    assert m["residuals"] == d["frames"] * d["channels"]
     assert m["ideal bits"] == pytest.approx(m["payload bits"], rel=0.01)
-    assert np.sum(m["over time"] * np.minimum(m["window"], m["residuals"] - m["window"] *
-                                              np.arange(len(m["over time"])))) == pytest.approx(m["ideal bits"])
+    frames_in = np.minimum(m["window"], d["frames"] - m["window"] * np.arange(len(m["over time"])))
+    assert np.sum(m["over time"] * frames_in * d["channels"]) == pytest.approx(m["ideal bits"])
 
 
 def _bad(tmp_path, capsys, inputs, expect, code, **options):

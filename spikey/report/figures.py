@@ -68,8 +68,7 @@ def over_time(hardest):
         t = (np.arange(len(r["over time"])) + 0.5) * w / (rate or 1)
         ax.plot(t, r["over time"], lw=1)
         ax.axhline(bits_per_sample(r), color="C3", ls="--", lw=1, label=f"whole file {bits_per_sample(r):.2f}")
-        how = "" if r["rerun"] else " (fast level: each block's bytes spread evenly)"
-        ax.set(title=f"{r['name']}{how}", ylabel="bits/sample",
+        ax.set(title=r["name"], ylabel="bits/sample",
                xlabel="time (s)" if rate else "frame (the stream has no rate)")
         ax.legend(loc="upper right")
         ax.grid(alpha=0.3)

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 
-from spikey import codec, codesets, coder, crosschannel, profiles, stream
+from spikey import codec, codesets, coder, crosschannel, fastcoder, profiles, stream
 from spikey import distribution as dist
 from spikey import network as net
 from spikey import predictor as pred
@@ -37,17 +37,42 @@ def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, 
     return bits, means, inv_sigmas
 
 
+@njit(cache=True)
+def fast_ideal_bits(idx, edges, table, refs):
+    """fastcoder's loop (the fast level) from a fresh state, with the range coder replaced by a record:
+    each sample's ideal code length in bits and its residual standardised by the width it was coded with."""
+    n_levels = len(edges) - 1
+    w, d, wr, dr = fastcoder._state(refs.shape[1])
+    last, mae = np.int64(0), np.int64(fastcoder.MAE_INIT)
+    n = len(idx)
+    bits, z = np.empty(n), np.empty(n)
+    for t in range(n):
+        mean, width, inv = fastcoder.predict(w, d, last, mae, edges, fastcoder.refs_sum(wr, dr, refs, t))
+        k = idx[t]
+        lo = fastcoder.cumulative(k, n_levels, edges, mean, inv, table)
+        hi = fastcoder.cumulative(k + 1, n_levels, edges, mean, inv, table)
+        bits[t] = np.log2(fastcoder.TOTAL / (hi - lo))
+        y = (edges[k] + edges[k + 1]) >> 1
+        z[t] = (y - mean) / width
+        fastcoder.learn_refs(wr, dr, y - mean)
+        mae = fastcoder.observe(w, d, y, last, mean, mae)
+        last = y
+    return bits, z
+
+
 def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile):
     """(bits of each sample, standardised residuals or None, linearised samples) of one channel of one
-    block. The default and max levels' records are rerun sample by sample; a verbatim record costs 16
-    bits a sample, and a fast-level record (integer loop) its bytes spread evenly over the block."""
+    block: its record rerun sample by sample by the level's loop; a verbatim record costs 16 bits a sample.
+    aux: its refs' inputs, as codec.ref_inputs gives them for the level."""
     n = len(x)
     if record.code_set.coding == codesets.VERBATIM:
         return np.full(n, 16.0), None, x.astype(np.float64)
     table = record.code_set.table(model.adc)
     idx, _ = table.indices(x)
-    if profile.coder != "rls":
-        return np.full(n, 8 * len(stream.write_channel(record)) / n), None, table.centres[idx]
+    if profile.coder == "lms":
+        refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
+        bits, z = fast_ideal_bits(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
+        return bits, z, table.centres[idx]
     aux = aux if record.linked else np.zeros((n, 0))
     bits, mean, inv_sigma = ideal_bits(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
                                        pred.VAR_RATE, *model.head(record.head))
@@ -64,7 +89,7 @@ def measure(data: bytes, model) -> dict:
     window = max(1, round(WINDOW_S * h.rate)) if h.rate else 1000
     bits = np.zeros(-(-h.frames // window))
     out = {"window": window, "histogram": np.zeros(len(Z_EDGES) - 1), "outside": 0, "residuals": 0,
-           "ideal bits": 0.0, "payload bits": 0, "rerun": profile.coder == "rls", "link r": []}
+           "ideal bits": 0.0, "payload bits": 0, "link r": []}
     mono = []
     for i in range(h.n_blocks):
         a, b = h.block_span(i)
@@ -72,7 +97,7 @@ def measure(data: bytes, model) -> dict:
         x = s.frames(i)
         linear, block = [], np.zeros(b - a)
         for c, record in enumerate(records):
-            aux = crosschannel.inputs([linear[j] for j in h.refs[c]]) if record.linked else None
+            aux = codec.ref_inputs([linear[j] for j in h.refs[c]], profile) if record.linked else None
             sample_bits, z, lin = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, profile)
             linear.append(lin)
             block += sample_bits
