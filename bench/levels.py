@@ -421,8 +421,7 @@ def count_evals(every):
         """fastcoder.decode_fast, with the evaluations per sample and the state's largest magnitudes
         (peaks: |w|, |d|, mae, |acc| of the prediction, inv, |gap * inv|)."""
         n_levels = len(edges) - 1
-        w = np.zeros(fc.TAPS, dtype=np.int64)
-        d = np.zeros(fc.TAPS, dtype=np.int64)
+        w, d, sd, _, _ = fc._state(0)
         last, mae = np.int64(0), np.int64(fc.MAE_INIT)
         st = rc.decoder_new(buf)
         idx = np.empty(n_samples, dtype=np.int32)
@@ -439,7 +438,7 @@ def count_evals(every):
             evals[t] = count[0]
             rc.decode_consume(st, buf, lo, hi - lo)
             y = (edges[k] + edges[k + 1]) >> 1
-            mae = fc.observe(w, d, y, last, mean, mae)
+            mae = fc.observe(w, d, sd, y, last, mean, mae)
             last = y
             idx[t] = k
             for i in range(fc.TAPS):

@@ -42,7 +42,7 @@ def fast_ideal_bits(idx, edges, table, refs):
     """fastcoder's loop (the fast level) from a fresh state, with the range coder replaced by a record:
     each sample's ideal code length in bits and its residual standardised by the width it was coded with."""
     n_levels = len(edges) - 1
-    w, d, wr, dr = fastcoder._state(refs.shape[1])
+    w, d, sd, wr, dr = fastcoder._state(refs.shape[1])
     last, mae = np.int64(0), np.int64(fastcoder.MAE_INIT)
     n = len(idx)
     bits, z = np.empty(n), np.empty(n)
@@ -55,7 +55,7 @@ def fast_ideal_bits(idx, edges, table, refs):
         y = (edges[k] + edges[k + 1]) >> 1
         z[t] = (y - mean) / width
         fastcoder.learn_refs(wr, dr, y - mean)
-        mae = fastcoder.observe(w, d, y, last, mean, mae)
+        mae = fastcoder.observe(w, d, sd, y, last, mean, mae)
         last = y
     return bits, z
 
