@@ -15,7 +15,7 @@ Parts: challenge (every --every'th file of /work/shared/data), multi (/work/shar
 long (locust_t01 tiled --tiles times: `wavpack -hh` + wvunpack against `spikey decode -j 1` of the
 fast level's stream, alternating), jobs (spikey encode/decode -j 1 against -j 2 on the long file),
 evals (CDF evaluations per decoded sample of the fast level's search: an instrumented copy of
-fastcoder.find_level, run under the numba JIT in a child process).
+fastcoder.find_bin, run under the numba JIT in a child process).
 """
 import argparse
 import io
@@ -377,39 +377,39 @@ def count_evals(every):
         return fc.cumulative(k, n, edges, mean, inv, table)
 
     @njit
-    def find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells, count, unit_start):
-        """fastcoder.find_level with every cumulative() counted; unit_start: the start is
+    def find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells, count, unit_start):
+        """fastcoder.find_bin with every cumulative() counted; unit_start: the start is
         (at - edges[0]) >> FX, which assumes bins one unit wide (the first version), instead of the
-        codec's table of levels by axis unit (cells)."""
+        codec's table of bins by axis unit (cells)."""
         z = guesses[target >> (fc.TOTAL_BITS - fc.GUESS_BITS)]
         at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
         if unit_start:
-            k = min(max((at - edges[0]) >> fc.FX, 0), n_levels - 1)
+            k = min(max((at - edges[0]) >> fc.FX, 0), n_bins - 1)
         else:
             k = cells[min(max((at - edges[0]) >> fc.FX, 0), len(cells) - 1)]
         step = 1
-        c = cum(k, n_levels, edges, mean, inv, table, count)
+        c = cum(k, n_bins, edges, mean, inv, table, count)
         if c <= target:
             lo, c_lo = k, c
-            hi = min(k + 1, n_levels)
-            c_hi = cum(hi, n_levels, edges, mean, inv, table, count)
-            while hi < n_levels and c_hi <= target:
+            hi = min(k + 1, n_bins)
+            c_hi = cum(hi, n_bins, edges, mean, inv, table, count)
+            while hi < n_bins and c_hi <= target:
                 lo, c_lo = hi, c_hi
-                hi = min(hi + step, n_levels)
-                c_hi = cum(hi, n_levels, edges, mean, inv, table, count)
+                hi = min(hi + step, n_bins)
+                c_hi = cum(hi, n_bins, edges, mean, inv, table, count)
                 step *= 2
         else:
             hi, c_hi = k, c
             lo = max(k - 1, 0)
-            c_lo = cum(lo, n_levels, edges, mean, inv, table, count)
+            c_lo = cum(lo, n_bins, edges, mean, inv, table, count)
             while lo > 0 and c_lo > target:
                 hi, c_hi = lo, c_lo
                 lo = max(lo - step, 0)
-                c_lo = cum(lo, n_levels, edges, mean, inv, table, count)
+                c_lo = cum(lo, n_bins, edges, mean, inv, table, count)
                 step *= 2
         while hi - lo > 1:
             mid = (lo + hi) >> 1
-            c_mid = cum(mid, n_levels, edges, mean, inv, table, count)
+            c_mid = cum(mid, n_bins, edges, mean, inv, table, count)
             if c_mid <= target:
                 lo, c_lo = mid, c_mid
             else:
@@ -420,7 +420,7 @@ def count_evals(every):
     def decode_counted(buf, n_samples, edges, table, guesses, cells, evals, peaks, unit_start):
         """fastcoder.decode_fast, with the evaluations per sample and the state's largest magnitudes
         (peaks: |w|, |d|, mae, |acc| of the prediction, inv, |gap * inv|)."""
-        n_levels = len(edges) - 1
+        n_bins = len(edges) - 1
         w, d, sd, _, _ = fc._state(0)
         last, mae = np.int64(0), np.int64(fc.MAE_INIT)
         st = rc.decoder_new(buf)
@@ -433,7 +433,7 @@ def count_evals(every):
             mean, width, inv = fc.predict(w, d, last, mae, edges, 0)
             target = rc.decode_target_shift(st, fc.TOTAL_BITS)
             count[0] = 0
-            k, lo, hi = find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells, count,
+            k, lo, hi = find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells, count,
                                    unit_start)
             evals[t] = count[0]
             rc.decode_consume(st, buf, lo, hi - lo)
@@ -459,16 +459,16 @@ def count_evals(every):
     for npy in sorted(MULTI.glob("*.npy")):
         x = np.load(npy)
         sets[npy.stem] = [(f"{npy.stem}[{c}]", np.ascontiguousarray(x[:, c])) for c in range(x.shape[1])]
-    print("\nfast level: CDF evaluations per decoded sample (instrumented copy of fastcoder.find_level; "
+    print("\nfast level: CDF evaluations per decoded sample (instrumented copy of fastcoder.find_bin; "
           "each channel coded whole on the code set the encoder would use first)")
-    print("| data | channels | samples | levels | evaluations / sample | share with 2 | max | payload bits / sample "
+    print("| data | channels | samples | bins | evaluations / sample | share with 2 | max | payload bits / sample "
           "| evaluations / sample with the unit-width start (the first version) |")
     print("|---|---|---|---|---|---|---|---|---|")
     peaks = np.zeros(6, dtype=np.int64)
     for name, channels in sets.items():
         hist = np.zeros(64, dtype=np.int64)
         n = bits = evals_by_edges = 0
-        levels = set()
+        sizes = set()
         for _, x in channels:
             code_set, idx, _ = codesets.candidates(x, model.adc)[0]
             table = code_set.table(model.adc)
@@ -489,9 +489,9 @@ def count_evals(every):
             hist += np.bincount(evals, minlength=64)[:64]
             n += len(idx)
             bits += 8 * len(payload)
-            levels.add(len(table.values))
+            sizes.add(len(table.values))
         mean = (hist * np.arange(64)).sum() / n
-        span = f"{min(levels)}" if len(levels) == 1 else f"{min(levels)}-{max(levels)}"
+        span = f"{min(sizes)}" if len(sizes) == 1 else f"{min(sizes)}-{max(sizes)}"
         print(f"| {name} | {len(channels)} | {n} | {span} | {mean:.3f} | {hist[2] / n:.1%} "
               f"| {np.flatnonzero(hist).max()} | {bits / n:.3f} | {evals_by_edges / n:.3f} |")
     print(f"largest magnitudes over all of it: |w| {peaks[0]} (2^{np.log2(max(peaks[0], 1)):.1f}), "

@@ -7,7 +7,7 @@
 
 DIR: prints per-file ratio and bits/sample, then totals for all files and for the train/validation
 split (challenge counting: encode, decode and weights/ added to the compressed bytes of every total),
-and how many channel-blocks took each code set. --ablation also codes every file's level indices with
+and how many channel-blocks took each code set. --ablation also codes every file's bin indices with
 parts of the model switched off, each row an encode -> decode -> compare of the indices (block by
 block, as the stream codes them) plus the file's real stream overhead (the stream less its channel
 payloads): the online predictor alone on uniform bins; + the learned code-width table; the same with a
@@ -49,7 +49,7 @@ from spikey import codec, profiles, codesets, container, stream, wavfile  # noqa
 from spikey import model as models  # noqa: E402
 from spikey import predictor as pred  # noqa: E402
 from spikey.jit import njit  # noqa: E402
-from spikey.levels import LevelTable, lattice_table  # noqa: E402
+from spikey.bins import BinTable, lattice_table  # noqa: E402
 
 CODINGS = {codesets.ADC: "ADC", codesets.LATTICE: "LATTICE", codesets.VALUE_SET: "VALUE_SET",
            codesets.VERBATIM: "VERBATIM"}
@@ -100,14 +100,14 @@ def _ablation_bytes(table, idx, spans, var_init, var_rate, head):
     """Payload bytes of idx coded block by block (a fresh coder per block, as the stream does) with the
     coder's kernels called directly: a variant of the model, so not through Model.encode."""
     from spikey import distribution as dist
-    from spikey.coder import decode_levels, encode_levels
+    from spikey.coder import decode_bins, encode_bins
     args = (table.edges, table.centres, dist.GAUSSIAN_CDF, var_init, var_rate, *head)
     total = 0
     for a, b in spans:
         part = np.ascontiguousarray(idx[a:b])
         no_aux = np.zeros((len(part), 0))
-        payload = encode_levels(part, no_aux, *args)
-        back = decode_levels(payload, len(part), no_aux, *args[:2], table.cells, *args[2:])
+        payload = encode_bins(part, no_aux, *args)
+        back = decode_bins(payload, len(part), no_aux, *args[:2], table.cells, *args[2:])
         assert np.array_equal(back, part), "ablation variant failed to round-trip"
         total += len(payload)
     return total
@@ -130,7 +130,7 @@ def measure(path, ablation):
         samples = np.ascontiguousarray(frames[:, 0])
         idx, _ = adc.indices(samples)
         spans = [(a, b) for a, b, _ in blocks]
-        uniform = LevelTable.from_widths(adc.values, np.ones(len(adc.values)))
+        uniform = BinTable.from_widths(adc.values, np.ones(len(adc.values)))
         fixed_var = rls_error_power(adc.centres[idx])
         off = tuple(a[0] for a in untrained_heads())
         row["online, uniform bins"] = _ablation_bytes(uniform, idx, spans, pred.VAR_INIT, pred.VAR_RATE, off)

@@ -95,10 +95,10 @@ def stages(samples):
     args = (table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *head)
     no_head = tuple(p[0] for p in net.untrained_heads(1))
     t_pred = best_of(_predictor_only, idx, table.centres, pred.VAR_RATE)
-    t_head = best_of(coder.encode_levels, idx, no_aux, *args[:5], *no_head)    # the same loop with a 1-unit head
-    t_enc = best_of(coder.encode_levels, idx, no_aux, *args)
-    payload = coder.encode_levels(idx, no_aux, *args)
-    t_dec = best_of(coder.decode_levels, payload, len(idx), no_aux, *args[:2], table.cells, *args[2:])
+    t_head = best_of(coder.encode_bins, idx, no_aux, *args[:5], *no_head)    # the same loop with a 1-unit head
+    t_enc = best_of(coder.encode_bins, idx, no_aux, *args)
+    payload = coder.encode_bins(idx, no_aux, *args)
+    t_dec = best_of(coder.decode_bins, payload, len(idx), no_aux, *args[:2], table.cells, *args[2:])
     n = len(idx)
     print(f"\nns/sample by stage (numba JIT, one core, {n} samples, median of 5)")
     print(f"  online predictor (RLS {pred.ORDER} + variance)      {t_pred / n * 1e9:7.0f}")

@@ -1,6 +1,6 @@
 """Build the coder's kernels ahead of time: python -m spikey.aot
 
-numba's pycc compiles the very functions the JIT runs (coder.encode_levels/decode_levels, the
+numba's pycc compiles the very functions the JIT runs (coder.encode_bins/decode_bins, the
 streaming encoder's encode_block, and all they call) into an extension module named after the source
 hash, for this machine's CPU. Run it after installing or changing the code; a stale build is never
 loaded, because its name no longer matches.
@@ -21,13 +21,13 @@ from spikey import SOURCE_HASH, coder, fastcoder  # noqa: E402
 # Contiguous arrays (::1): with any-layout ones, LLVM cannot vectorise the head and the RLS update.
 HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[::1]"     # w1, b1, wr, w2, b2
 SIGNATURES = {
-    "encode_levels": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
-    "decode_levels": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], f8, f8, {HEAD})",
+    "encode_bins": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
+    "decode_bins": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], f8, f8, {HEAD})",
     "encode_block": f"none(i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], u1[::1])",
     "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1], i8[:, ::1])",
     "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
 }
-MODULES = {"encode_levels": coder, "decode_levels": coder, "encode_block": coder,
+MODULES = {"encode_bins": coder, "decode_bins": coder, "encode_block": coder,
            "encode_fast": fastcoder, "decode_fast": fastcoder}
 
 

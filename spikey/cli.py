@@ -162,11 +162,11 @@ def _app():
 
     @app.command("fit-adc")
     def fit_adc(data: str, out: str = typer.Option("weights/adc.npz", "-o")):
-        """Fit the ADC level table and code widths on the training split of a folder of recordings."""
+        """Fit the ADC bin table and code widths on the training split of a folder of recordings."""
         from spikey.training import adc, split
         train, validation = split.split(data)
-        levels, _, _ = adc.fit((split.read_samples(f) for f in train), out)
-        print(f"{len(levels)} levels fitted on {len(train)} training files "
+        values, _, _ = adc.fit((split.read_samples(f) for f in train), out)
+        print(f"{len(values)} ADC values fitted on {len(train)} training files "
               f"({len(validation)} held out) -> {out}")
 
     @app.command("train")

@@ -29,7 +29,7 @@ def block_frames(channels: int) -> int:
 # ---- one channel of one block -----------------------------------------------------------------------
 
 def _options(x, model, aux, profile):
-    """Every way the level's profile may code x: (code set, level indices, exceptions, table, head,
+    """Every way the level's profile may code x: (code set, bin indices, exceptions, table, head,
     linked). The learned heads were fitted to the challenge ADC: other code sets may go without."""
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)

@@ -1,4 +1,4 @@
-"""Entropy coding of level indices: online predictor -> learned head -> Gaussian bins -> range coder.
+"""Entropy coding of bin indices: online predictor -> learned head -> Gaussian bins -> range coder.
 
 Encoder and decoder run the same loop in the same order; the decoder learns each sample only after
 decoding it, exactly as the encoder learns it only after coding it.
@@ -55,7 +55,7 @@ def _views(s, n_scratch, n_rec, n_aux):
 
 @njit(cache=True, inline="always")
 def online(w, h, var, centres):
-    """The online predictor's mean, kept within a level of the table's ends, and sigma."""
+    """The online predictor's mean, kept within a unit of the table's ends, and sigma."""
     mu = pred.predict(w, h)
     lo, hi = centres[0] - 1.0, centres[len(centres) - 1] + 1.0
     if not (mu >= lo):      # also catches NaN
@@ -92,23 +92,23 @@ def _set_aux(h, aux, i):
 def encode_block(idx, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
     aux[i] holds the other channels' inputs to the prediction of sample i (no columns: none)."""
-    n_levels = len(centres)
-    total = n_levels + dist.CDF_ONE
+    n_bins = len(centres)
+    total = n_bins + dist.CDF_ONE
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         k = idx[i]
-        lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
+        lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
+        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
     s[0] = t0 + len(idx)
 
 
 @njit(cache=True)
-def encode_levels(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+def encode_bins(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
     s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
@@ -119,9 +119,9 @@ def encode_levels(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, w
 
 @njit(cache=True, _nrt=False)
 def decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
-    """Decode len(idx) levels into idx, continuing from state s and range-decoder state st."""
-    n_levels = len(centres)
-    total = n_levels + dist.CDF_ONE
+    """Decode len(idx) bin indices into idx, continuing from state s and range-decoder state st."""
+    n_bins = len(centres)
+    total = n_bins + dist.CDF_ONE
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
@@ -131,7 +131,7 @@ def decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
-        k, lo, hi = dist.find_level(target, n_levels, edges, mean, inv_sigma, table, cells)
+        k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_sigma, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
         idx[i] = k
@@ -139,7 +139,7 @@ def decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w
 
 
 @njit(cache=True)
-def decode_levels(buf, n_samples, aux, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2):
+def decode_bins(buf, n_samples, aux, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2):
     s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     idx = np.empty(n_samples, dtype=np.int32)
     decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)

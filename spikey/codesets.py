@@ -1,9 +1,9 @@
-"""Code sets: which integers a channel can hold in a block, and the level table that codes them.
+"""Code sets: which integers a channel can hold in a block, and the bin table that codes them.
 
 Acquisition systems store far fewer than 65536 values: the challenge's 10-bit ADC scaled to 16 bits
 (its learned table, with unequal code widths), a gain that leaves every value on a lattice
 offset + k*step (Neuropixels as Open Ephys writes it: 12 units a step), unsigned 12-bit codes in a
-narrow range, or a handful of used values. Coding level indices instead of values puts no
+narrow range, or a handful of used values. Coding bin indices instead of values puts no
 probability on integers that cannot occur. The encoder finds the set from the block's own samples
 and writes it into the block (docs/format.md section 4), so a decoder needs nothing else.
 """
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikey.levels import LevelTable, lattice_table, value_set_table
+from spikey.bins import BinTable, lattice_table, value_set_table
 
 ADC, LATTICE, VALUE_SET, VERBATIM = 0, 1, 2, 3
 MAX_EXCEPTION_SHARE = 0.01   # beyond this share of off-table samples the ADC table does not fit
-SPARSE_SHARE = 0.5           # a value set when fewer than this share of the lattice's levels are used
+SPARSE_SHARE = 0.5           # a value set when fewer than this share of the lattice's values are used
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,7 +27,7 @@ class CodeSet:
     k_hi: int = 0
     values: np.ndarray | None = None    # VALUE_SET: the increasing values
 
-    def table(self, adc: LevelTable) -> LevelTable:
+    def table(self, adc: BinTable) -> BinTable:
         if self.coding == ADC:
             return adc
         if self.coding == LATTICE:
@@ -35,8 +35,8 @@ class CodeSet:
         return value_set_table(self.values, self.step)
 
 
-def candidates(x: np.ndarray, adc: LevelTable):
-    """[(code set, level indices, exceptions as (position, value))] worth trying for one channel's
+def candidates(x: np.ndarray, adc: BinTable):
+    """[(code set, bin indices, exceptions as (position, value))] worth trying for one channel's
     samples x: the ADC table where it fits; else the lattice, and the value set too where the lattice
     is mostly unused (the set's own bytes decide, so the caller codes both and keeps the smaller)."""
     idx, off = adc.indices(x)

@@ -1,7 +1,7 @@
-"""Predictive distribution: a Gaussian over the linearised axis, integrated over each level's bin.
+"""Predictive distribution: a Gaussian over the linearised axis, integrated over each bin.
 
-The cumulative frequency of level k is k + PHI(z_k), with z_k the standardised lower edge of bin k and
-PHI the Gaussian CDF in fixed point (CDF_ONE = 2^30). The +k gives every level at least frequency 1, so
+The cumulative frequency of bin k is k + PHI(z_k), with z_k the standardised lower edge of bin k and
+PHI the Gaussian CDF in fixed point (CDF_ONE = 2^30). The +k gives every bin at least frequency 1, so
 any sample can be coded, and it keeps the cumulative table strictly increasing.
 
 PHI is a table of integers interpolated in integer arithmetic. The table is generated from a series
@@ -68,48 +68,48 @@ def phi_fixed(z, table):
 
 
 @njit(cache=True, inline="always")
-def cumulative(k, n_levels, edges, mu, inv_sigma, table):
-    """Cumulative frequency below level k; the total over all levels is n_levels + CDF_ONE."""
+def cumulative(k, n_bins, edges, mu, inv_sigma, table):
+    """Cumulative frequency below bin k; the total over all bins is n_bins + CDF_ONE."""
     if k <= 0:
         return 0
-    if k >= n_levels:
-        return n_levels + CDF_ONE
+    if k >= n_bins:
+        return n_bins + CDF_ONE
     return k + phi_fixed((edges[k] - mu) * inv_sigma, table)
 
 
 @njit(cache=True, inline="always")
-def search(target, k, n_levels, edges, mean, scale, table, cumulative):
-    """(k, cumulative(k), cumulative(k + 1)) for the level k whose interval holds target, where
-    cumulative(k, n_levels, edges, mean, scale, table) is a level table's cumulative frequency.
+def search(target, k, n_bins, edges, mean, scale, table, cumulative):
+    """(k, cumulative(k), cumulative(k + 1)) for the bin k whose interval holds target, where
+    cumulative(k, n_bins, edges, mean, scale, table) is a bin table's cumulative frequency.
 
     Gallops out from the guess k, where the target almost always is, then bisects: a few evaluations
-    instead of log2(n_levels). The answer is unique, so the guess and the search order cannot change
+    instead of log2(n_bins). The answer is unique, so the guess and the search order cannot change
     it. The bounds' cumulative frequencies are kept as the search goes: the range decoder needs them.
     Both levels' decoders share it (this module's cumulative; spikey/fastcoder.py's in fixed point).
     """
     step = 1
-    c = cumulative(k, n_levels, edges, mean, scale, table)
+    c = cumulative(k, n_bins, edges, mean, scale, table)
     if c <= target:
         lo, c_lo = k, c
-        hi = min(k + 1, n_levels)
-        c_hi = cumulative(hi, n_levels, edges, mean, scale, table)
-        while hi < n_levels and c_hi <= target:
+        hi = min(k + 1, n_bins)
+        c_hi = cumulative(hi, n_bins, edges, mean, scale, table)
+        while hi < n_bins and c_hi <= target:
             lo, c_lo = hi, c_hi
-            hi = min(hi + step, n_levels)
-            c_hi = cumulative(hi, n_levels, edges, mean, scale, table)
+            hi = min(hi + step, n_bins)
+            c_hi = cumulative(hi, n_bins, edges, mean, scale, table)
             step *= 2
     else:
         hi, c_hi = k, c
         lo = max(k - 1, 0)
-        c_lo = cumulative(lo, n_levels, edges, mean, scale, table)
+        c_lo = cumulative(lo, n_bins, edges, mean, scale, table)
         while lo > 0 and c_lo > target:
             hi, c_hi = lo, c_lo
             lo = max(lo - step, 0)
-            c_lo = cumulative(lo, n_levels, edges, mean, scale, table)
+            c_lo = cumulative(lo, n_bins, edges, mean, scale, table)
             step *= 2
     while hi - lo > 1:
         mid = (lo + hi) >> 1
-        c_mid = cumulative(mid, n_levels, edges, mean, scale, table)
+        c_mid = cumulative(mid, n_bins, edges, mean, scale, table)
         if c_mid <= target:
             lo, c_lo = mid, c_mid
         else:
@@ -118,12 +118,12 @@ def search(target, k, n_levels, edges, mean, scale, table, cumulative):
 
 
 @njit(cache=True, inline="always")
-def find_level(target, n_levels, edges, mu, inv_sigma, table, cells):
-    """search from the level under the mean: cells[j] is the level at edges[0] + j (LevelTable.cells),
+def find_bin(target, n_bins, edges, mu, inv_sigma, table, cells):
+    """search from the bin under the mean: cells[j] is the bin at edges[0] + j (BinTable.cells),
     so bins of unequal width (the ADC's codes) do not put the start far from it."""
     g = mu - edges[0]
     j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
-    return search(target, np.int64(cells[j]), n_levels, edges, mu, inv_sigma, table, cumulative)
+    return search(target, np.int64(cells[j]), n_bins, edges, mu, inv_sigma, table, cumulative)
 
 
 GAUSSIAN_CDF = gaussian_cdf_table()

@@ -3,7 +3,7 @@
 What an implant could run (docs/levels.md counts the operations and the state): a sign-sign LMS
 predicts the next first difference of the linearised signal from the last TAPS ones, a running mean
 of absolute errors sets the Gaussian's width, and the same fixed-point Gaussian CDF table and range
-coder as the default profile code the level's bin, so the ADC's unequal code widths still count.
+coder as the default profile code the sample's bin, so the ADC's unequal code widths still count.
 
 Fixed point: the linearised axis in units of 2^-FX (the ADC table's edges are exact there), LMS
 weights in units of 2^-W_SHIFT. Per sample t, with y the bin centres and e the bin edges:
@@ -32,18 +32,18 @@ MU = 2
 REF_MU = 4                  # the links' taps learn faster: their weights head for ~1 (a shared signal), not ~0
 MAE_RATE = 7
 MAE_INIT = 8 << FX          # a start as wide as the default's variance of 100
-S_MIN = 1 << (FX - 2)       # a quarter of a level
+S_MIN = 1 << (FX - 2)       # a quarter of a unit of the axis
 INV_BITS = 40
 Z_SHIFT = INV_BITS - (dist.FRAC_BITS + 8)     # the table's z unit is 2^-(FRAC_BITS + log2 STEPS_PER_UNIT)
 Z_OFFSET = dist.Z_MAX * (dist.STEPS_PER_UNIT << dist.FRAC_BITS)
 Q_END = dist.TABLE_CELLS << dist.FRAC_BITS
 REACH = 1 << 29             # |e[k] - mean| beyond this is past the table's ends at any width
 TOTAL_BITS = 31
-TOTAL = 1 << TOTAL_BITS     # every level keeps a frequency of at least 1 for tables up to 2^30 levels
+TOTAL = 1 << TOTAL_BITS     # every bin keeps a frequency of at least 1 for tables up to 2^30 bins
 
 
 def fixed_edges(edges: np.ndarray) -> np.ndarray:
-    """A level table's edges in units of 2^-FX, as int64 (exact for the ADC and lattice tables)."""
+    """A bin table's edges in units of 2^-FX, as int64 (exact for the ADC and lattice tables)."""
     return np.round(np.asarray(edges) * (1 << FX)).astype(np.int64)
 
 
@@ -59,14 +59,14 @@ def _phi(q, table):
 
 
 @njit(cache=True, inline="always")
-def cumulative(k, n_levels, edges, mean, inv, table):
+def cumulative(k, n_bins, edges, mean, inv, table):
     """C(k) with the total a power of two, TOTAL: the range coder shifts instead of dividing."""
     if k <= 0:
         return 0
-    if k >= n_levels:
+    if k >= n_bins:
         return TOTAL
     gap = min(max(edges[k] - mean, -REACH), REACH)
-    return k + ((_phi(((gap * inv) >> Z_SHIFT) + Z_OFFSET, table) * (TOTAL - n_levels)) >> dist.CDF_BITS)
+    return k + ((_phi(((gap * inv) >> Z_SHIFT) + Z_OFFSET, table) * (TOTAL - n_bins)) >> dist.CDF_BITS)
 
 
 GUESS_BITS = 12
@@ -81,13 +81,13 @@ def inverse_table(table: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def find_level(target, n_levels, edges, mean, width, inv, table, guesses, cells):
-    """(k, C(k), C(k + 1)) for the level whose interval holds target: distribution.search from the
-    level where the Gaussian's inverse CDF puts it (cells: the level at each unit of the axis)."""
+def find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells):
+    """(k, C(k), C(k + 1)) for the bin whose interval holds target: distribution.search from the
+    bin where the Gaussian's inverse CDF puts it (cells: the bin at each unit of the axis)."""
     z = guesses[target >> (TOTAL_BITS - GUESS_BITS)]
     at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
     k = np.int64(cells[min(max((at - edges[0]) >> FX, 0), len(cells) - 1)])
-    return dist.search(target, k, n_levels, edges, mean, inv, table, cumulative)
+    return dist.search(target, k, n_bins, edges, mean, inv, table, cumulative)
 
 
 @njit(cache=True, inline="always")
@@ -147,11 +147,11 @@ def learn_refs(wr, dr, err):
 
 @njit(cache=True, inline="always")
 def _encode_sample(k, edges, table, w, d, sd, st, out, last, mae, acc):
-    """Code level k with the links' part acc of the prediction: (its centre y, the mean, the new mae)."""
-    n_levels = len(edges) - 1
+    """Code bin k with the links' part acc of the prediction: (its centre y, the mean, the new mae)."""
+    n_bins = len(edges) - 1
     mean, _, inv = predict(w, d, last, mae, edges, acc)
-    lo = cumulative(k, n_levels, edges, mean, inv, table)
-    hi = cumulative(k + 1, n_levels, edges, mean, inv, table)
+    lo = cumulative(k, n_bins, edges, mean, inv, table)
+    hi = cumulative(k + 1, n_bins, edges, mean, inv, table)
     rc.encode_shift(st, out, lo, hi - lo, TOTAL_BITS)
     y = (edges[k] + edges[k + 1]) >> 1
     return y, mean, observe(w, d, sd, y, last, mean, mae)
@@ -181,7 +181,7 @@ def _encode_linked_loop(idx, edges, table, refs, w, d, sd, wr, dr, st, out):
 
 @njit(cache=True)
 def encode_fast(idx, edges, table, refs):
-    """Range-coded payload of level indices idx on a table with fixed-point edges; refs (len(idx),
+    """Range-coded payload of bin indices idx on a table with fixed-point edges; refs (len(idx),
     n_refs): the linked refs' centres on their fixed-point axes (no columns: no links)."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
@@ -202,13 +202,13 @@ def _state(n_refs):
 
 
 @njit(cache=True, inline="always")
-def _decode_level(buf, edges, table, guesses, cells, st, mean, width, inv):
-    """The level whose interval holds the range decoder's next target, consumed; -1 where the payload
+def _decode_bin(buf, edges, table, guesses, cells, st, mean, width, inv):
+    """The bin whose interval holds the range decoder's next target, consumed; -1 where the payload
     has left what an encoder makes."""
     target = rc.decode_target_shift(st, TOTAL_BITS)
     if target < 0:
         return -1
-    k, lo, hi = find_level(target, len(edges) - 1, edges, mean, width, inv, table, guesses, cells)
+    k, lo, hi = find_bin(target, len(edges) - 1, edges, mean, width, inv, table, guesses, cells)
     rc.decode_consume(st, buf, lo, hi - lo)
     return k
 
@@ -218,7 +218,7 @@ def _decode_loop(buf, edges, table, guesses, cells, w, d, sd, st, idx):
     last, mae = np.int64(0), np.int64(MAE_INIT)
     for t in range(len(idx)):
         mean, width, inv = predict(w, d, last, mae, edges, 0)
-        k = _decode_level(buf, edges, table, guesses, cells, st, mean, width, inv)
+        k = _decode_bin(buf, edges, table, guesses, cells, st, mean, width, inv)
         if k < 0:
             rc.mark_undecodable(idx, t)
             break
@@ -233,7 +233,7 @@ def _decode_linked_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, d
     last, mae = np.int64(0), np.int64(MAE_INIT)
     for t in range(len(idx)):
         mean, width, inv = predict(w, d, last, mae, edges, refs_sum(wr, dr, refs, t))
-        k = _decode_level(buf, edges, table, guesses, cells, st, mean, width, inv)
+        k = _decode_bin(buf, edges, table, guesses, cells, st, mean, width, inv)
         if k < 0:
             rc.mark_undecodable(idx, t)
             break

@@ -5,10 +5,10 @@ from spikey.jit import AOT_MODULE, USE_AOT
 
 if USE_AOT:
     _aot = importlib.import_module(AOT_MODULE)
-    encode_levels, decode_levels, encode_block = _aot.encode_levels, _aot.decode_levels, _aot.encode_block
+    encode_bins, decode_bins, encode_block = _aot.encode_bins, _aot.decode_bins, _aot.encode_block
     encode_fast, decode_fast = _aot.encode_fast, _aot.decode_fast
 else:
-    from spikey.coder import decode_levels, encode_block, encode_levels  # noqa: F401
+    from spikey.coder import decode_bins, encode_block, encode_bins  # noqa: F401
     from spikey.fastcoder import decode_fast, encode_fast  # noqa: F401
 
 KIND = "ahead-of-time" if USE_AOT else "numba JIT"

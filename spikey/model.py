@@ -1,6 +1,6 @@
 """The model as one value: everything encoder and decoder must share, loaded once, and its id.
 
-A Model holds the ADC level table, the Gaussian CDF table, the learned heads and the predictor's
+A Model holds the ADC bin table, the Gaussian CDF table, the learned heads and the predictor's
 constants; `Model.encode`/`Model.decode` are the one place where the coder's kernels are called with
 them. Its id, written into every stream, is defined byte for byte in docs/format.md section 5.
 """
@@ -17,7 +17,7 @@ from spikey import distribution as dist
 from spikey import network as net
 from spikey import predictor as pred
 from spikey import fastcoder, kernels
-from spikey.levels import LevelTable, load_adc_table
+from spikey.bins import BinTable, load_adc_table
 
 # Package data, so that an installed wheel codes anywhere; the checkout's weights/ links here (the
 # challenge counts that folder's bytes).
@@ -32,7 +32,7 @@ CONSTANTS = (pred.ORDER, pred.FORGET, pred.P_INIT, pred.P_TRACE_MAX, pred.VAR_RA
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    adc: LevelTable          # the challenge ADC's levels and code widths
+    adc: BinTable          # the challenge ADC's values (its codes) and code widths
     heads: tuple             # w1, b1, wr, w2, b2, each with a leading axis over region heads
     id: bytes
 
@@ -47,27 +47,27 @@ class Model:
             return _NO_HEAD
         return tuple(part[i] for part in self.heads)
 
-    def encode(self, table: LevelTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
-        """Range-coded payload of level indices idx on table, from a fresh predictor; aux (len(idx), m):
+    def encode(self, table: BinTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
+        """Range-coded payload of bin indices idx on table, from a fresh predictor; aux (len(idx), m):
         other channels' inputs to each prediction (spikey/crosschannel.py)."""
         aux = _no_aux(len(idx)) if aux is None else aux
-        return kernels.encode_levels(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+        return kernels.encode_bins(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
                                      pred.VAR_RATE, *self.head(head)).tobytes()
 
-    def decode(self, table: LevelTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
-        """The n level indices (int32) that encode turned into payload."""
+    def decode(self, table: BinTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
+        """The n bin indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
         aux = _no_aux(n) if aux is None else aux
-        return _decodable(kernels.decode_levels(buf, n, aux, table.edges, table.centres, table.cells,
+        return _decodable(kernels.decode_bins(buf, n, aux, table.edges, table.centres, table.cells,
                                                 dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
 
-    def encode_fast(self, table: LevelTable, idx: np.ndarray, refs=None) -> bytes:
+    def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):
         the linked refs' samples on the fixed-point axis (crosschannel.fixed_refs)."""
         refs = _no_refs(len(idx)) if refs is None else refs
         return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs).tobytes()
 
-    def decode_fast(self, table: LevelTable, payload: bytes, n: int, refs=None) -> np.ndarray:
+    def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         edges = fastcoder.fixed_edges(table.edges)
         refs = _no_refs(n) if refs is None else refs
@@ -93,9 +93,9 @@ def _no_refs(n: int) -> np.ndarray:
     return np.zeros((n, 0), dtype=np.int64)
 
 
-def identify(table: LevelTable, head_arrays) -> bytes:
+def identify(table: BinTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the
-    level values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each head array (float64
+    bin values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each head array (float64
     LE, C order), then CONSTANTS as float64 LE."""
     h = hashlib.sha256()
     for part, dtype in ((table.values, "<i2"), (table.edges, "<f8"), (dist.GAUSSIAN_CDF, "<i8"),

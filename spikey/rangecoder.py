@@ -1,6 +1,6 @@
 """Range coder with a 56-bit range and carry propagation (the LZMA scheme widened to 64-bit words).
 
-The wide range lets a symbol's frequencies use a total of 2^30 + n_levels with negligible rounding
+The wide range lets a symbol's frequencies use a total of 2^30 + n_bins with negligible rounding
 loss. All state is int64 and every value stays below 2^57, so the arithmetic is exact everywhere.
 State layout: [low, range, cache, cache_size, out_pos] for the encoder, [code, range, in_pos, range /
 total of the symbol being decoded] for the decoder.
@@ -116,7 +116,7 @@ def decode_target_shift(st, total_bits):
 
 @njit(cache=True, inline="always")
 def mark_undecodable(idx, i):
-    """Level -1 from sample i on, where decode_target found the payload damaged: Model.decode refuses it."""
+    """Bin -1 from sample i on, where decode_target found the payload damaged: Model.decode refuses it."""
     for j in range(i, len(idx)):
         idx[j] = -1
 

@@ -33,8 +33,8 @@ class StreamEncoder:
     def push(self, samples) -> bytes:
         idx, off = self.table.indices(np.asarray(samples, dtype=np.int16))
         if len(off):
-            raise SpikeyError(f"sample {int(np.asarray(samples)[off[0]])} is not an ADC level; "
-                              "the streaming encoder codes ADC levels only")
+            raise SpikeyError(f"sample {int(np.asarray(samples)[off[0]])} is not one of the ADC's values; "
+                              "the streaming encoder codes the ADC's values only")
         if len(self.out) < 4 * len(idx) + 16:
             self.out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
         self.coder[4] = 0

@@ -39,7 +39,7 @@ def recording():
 
 @pytest.fixture
 def adc_signal():
-    """An ADC-like signal: a random walk on the level table."""
+    """An ADC-like signal: a random walk on the bin table."""
     def make(n, seed=0):
         rng = np.random.default_rng(seed)
         idx = np.clip(512 + np.cumsum(rng.integers(-3, 4, n)), 0, 1023)

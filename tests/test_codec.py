@@ -32,7 +32,7 @@ def test_embedded_recordings_round_trip_and_compress(path):
 def test_edge_lengths_and_values(adc_signal):
     rng = np.random.default_rng(0)
     cases = {
-        "empty": [], "one": [5], "one level": adc_signal(1),
+        "empty": [], "one": [5], "one bin": adc_signal(1),
         "silence": np.zeros(5000), "rail high": np.full(3000, 32767), "rail low": np.full(3000, -32768),
         "rails alternating": np.tile([32767, -32768], 500),
         "noise": rng.integers(-32768, 32768, 5000),
@@ -72,7 +72,7 @@ def test_code_sets_are_chosen_by_content():
         assert np.array_equal(codec.decode_samples(codec.encode_samples(x)), x)
 
 
-def test_a_lattice_costs_what_its_levels_cost():
+def test_a_lattice_costs_what_its_bins_cost():
     """x*12 + 3 codes in as many bytes as x: the gain is free."""
     rng = np.random.default_rng(2)
     x = np.cumsum(rng.integers(-3, 4, 30000)).astype(np.int16) + 200

@@ -21,7 +21,7 @@ def test_table_bits_are_fixed():
     assert digest[:16] == "6d219d272b24cb08"
 
 
-def test_cumulative_is_strictly_increasing_and_inverted_by_find_level():
+def test_cumulative_is_strictly_increasing_and_inverted_by_find_bin():
     table = default().adc
     n = len(table.centres)
     rng = np.random.default_rng(0)
@@ -32,5 +32,5 @@ def test_cumulative_is_strictly_increasing_and_inverted_by_find_level():
         assert all(b > a for a, b in zip(cum[:-1], cum[1:], strict=True))
         ends = [0, 1, cum[1] - 1, cum[1], cum[-2] - 1, cum[-2], cum[-1] - 1]
         for target in [*rng.integers(0, cum[-1], 50), *ends]:
-            k, lo, hi = dist.find_level(target, n, table.edges, mu, inv, dist.GAUSSIAN_CDF, table.cells)
+            k, lo, hi = dist.find_bin(target, n, table.edges, mu, inv, dist.GAUSSIAN_CDF, table.cells)
             assert cum[k] <= target < cum[k + 1] and (lo, hi) == (cum[k], cum[k + 1])

@@ -1,6 +1,6 @@
 """The fast level's payload as docs/format.md specifies it (sections 4.4, 4.5 and 4.7), written again
 from the text in plain Python integers: it must decode spikey's fast payloads, links included, to the
-levels spikey decodes. Nothing of spikey/fastcoder.py is used, so the spec and the code check each other."""
+bins spikey decodes. Nothing of spikey/fastcoder.py is used, so the spec and the code check each other."""
 import numpy as np
 import pytest
 
@@ -60,12 +60,12 @@ def cumulative(k, E, mean, inv):
 
 
 def decode_fast(payload: bytes, n: int, E: list, refs: list) -> list:
-    """Section 4.7: the level of each of n samples; E the fixed-point edges, refs each ref's F."""
+    """Section 4.7: the bin of each of n samples; E the fixed-point edges, refs each ref's F."""
     K = len(E) - 1
     w, d, wr, dr = [0] * 8, [0] * 8, [0] * (2 * len(refs)), [0] * (2 * len(refs))
     last, mae = 0, 8 * 2**12
     rc = RangeDecoder(payload)
-    levels = []
+    bins = []
     for t in range(n):
         for j, F in enumerate(refs):
             dr[2 * j] = (F[t + 1] if t + 1 < n else F[t]) - F[t]
@@ -90,8 +90,8 @@ def decode_fast(payload: bytes, n: int, E: list, refs: list) -> list:
         d = [y - last] + d[:7]
         mae += (abs(err) - mae) >> 7
         last = y
-        levels.append(k)
-    return levels
+        bins.append(k)
+    return bins
 
 
 @pytest.mark.parametrize("x", [common_mode(1500, 3, seed=2), default().adc.values[
@@ -108,6 +108,6 @@ def test_the_spec_decodes_spikeys_fast_payloads(x):
         table = record.code_set.table(default().adc)
         E = [round(e * 2**12) for e in table.edges]
         refs = [[int(np.floor(v * 2**12)) for v in linear[j]] for j in h.refs[c]] if record.linked else []
-        levels = decode_fast(record.payload, len(x), E, refs)
-        assert levels == table.indices(x[:, c])[0].tolist()
-        linear.append(table.centres[levels])
+        bins = decode_fast(record.payload, len(x), E, refs)
+        assert bins == table.indices(x[:, c])[0].tolist()
+        linear.append(table.centres[bins])

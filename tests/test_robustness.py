@@ -31,7 +31,7 @@ arbitrary_samples = arrays(np.int16, st.integers(0, MAX_N), elements=int16)
 
 @st.composite
 def on_grid_samples(draw):
-    """ADC level table values, as a random walk or drawn freely, with a few arbitrary values mixed in."""
+    """ADC bin table values, as a random walk or drawn freely, with a few arbitrary values mixed in."""
     n = draw(st.integers(0, MAX_N))
     if draw(st.booleans()):
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))

@@ -29,5 +29,5 @@ def test_bytes_come_out_as_samples_go_in():
 
 
 def test_off_table_samples_are_refused():
-    with pytest.raises(SpikeyError, match="not an ADC level"):
+    with pytest.raises(SpikeyError, match="not one of the ADC's values"):
         StreamEncoder().push([0])

@@ -19,8 +19,8 @@ PAIR_MAX_FRAMES = 1 << 22        # mono recordings longer than this stay out of 
 def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
     """coder.encode_block's loop from a fresh state, with the range coder replaced by a record: each
     sample's ideal code length -log2(frequency / total) in bits, and the mean and 1/sigma it was coded with."""
-    n_levels = len(centres)
-    total = n_levels + dist.CDF_ONE
+    n_bins = len(centres)
+    total = n_bins + dist.CDF_ONE
     s = coder.new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
     w, P, h, gain, var, errors, x, z, rec = coder._views(s, *net.state_sizes(b1, wr), aux.shape[1])
     n = len(idx)
@@ -29,8 +29,8 @@ def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, 
         coder._set_aux(h, aux, i)
         mu, mean, inv_sigma = coder.predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         k = idx[i]
-        lo = dist.cumulative(k, n_levels, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_levels, edges, mean, inv_sigma, table)
+        lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
+        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
         bits[i] = np.log2(total / (hi - lo))
         means[i], inv_sigmas[i] = mean, inv_sigma
         coder.observe(w, P, h, gain, var, errors, var_rate, i, centres[k], mu)
@@ -41,7 +41,7 @@ def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, 
 def fast_ideal_bits(idx, edges, table, refs):
     """fastcoder's loop (the fast level) from a fresh state, with the range coder replaced by a record:
     each sample's ideal code length in bits and its residual standardised by the width it was coded with."""
-    n_levels = len(edges) - 1
+    n_bins = len(edges) - 1
     w, d, sd, wr, dr = fastcoder._state(refs.shape[1])
     last, mae = np.int64(0), np.int64(fastcoder.MAE_INIT)
     n = len(idx)
@@ -49,8 +49,8 @@ def fast_ideal_bits(idx, edges, table, refs):
     for t in range(n):
         mean, width, inv = fastcoder.predict(w, d, last, mae, edges, fastcoder.refs_sum(wr, dr, refs, t))
         k = idx[t]
-        lo = fastcoder.cumulative(k, n_levels, edges, mean, inv, table)
-        hi = fastcoder.cumulative(k + 1, n_levels, edges, mean, inv, table)
+        lo = fastcoder.cumulative(k, n_bins, edges, mean, inv, table)
+        hi = fastcoder.cumulative(k + 1, n_bins, edges, mean, inv, table)
         bits[t] = np.log2(fastcoder.TOTAL / (hi - lo))
         y = (edges[k] + edges[k + 1]) >> 1
         z[t] = (y - mean) / width

@@ -1,6 +1,6 @@
-"""Fit the ADC level table and its code widths from training recordings.
+"""Fit the ADC bin table and its code widths from training recordings.
 
-Levels: every value seen, plus the codes a converter must have but the data never showed (a gap twice
+Values: every value seen, plus the codes a converter must have but the data never showed (a gap twice
 the usual spacing gets its midpoint). Widths: how often each code occurs relative to a smooth curve
 through the histogram. A code that is hit half as often as its neighbours is half as wide. Rare codes
 are shrunk toward width 1 because their counts say little.
@@ -8,13 +8,13 @@ are shrunk toward width 1 because their counts say little.
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from spikey.levels import save_adc_table
+from spikey.bins import save_adc_table
 
 SMOOTH_CODES = 8.0       # width of the smooth curve, in codes
 PRIOR_COUNT = 20.0       # pseudo-count pulling rare codes toward width 1
 
 
-def fit_levels(values: np.ndarray) -> np.ndarray:
+def fit_values(values: np.ndarray) -> np.ndarray:
     values = np.unique(values).astype(np.int64)
     gaps = np.diff(values)
     usual = np.median(gaps)
@@ -34,8 +34,8 @@ def fit_widths(counts: np.ndarray) -> np.ndarray:
 
 def fit(sample_arrays, out_path):
     samples = np.concatenate(list(sample_arrays))
-    levels = fit_levels(samples)
-    counts = np.bincount(np.searchsorted(levels, samples), minlength=len(levels))
+    values = fit_values(samples)
+    counts = np.bincount(np.searchsorted(values, samples), minlength=len(values))
     widths = fit_widths(counts)
-    save_adc_table(out_path, levels, widths)
-    return levels, widths, counts
+    save_adc_table(out_path, values, widths)
+    return values, widths, counts

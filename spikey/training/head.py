@@ -9,7 +9,7 @@ from spikey import network as net
 from spikey.progress import progress
 from spikey.training.dataset import OPEN_END
 
-TINY = 2.0 ** -30        # the coder gives every level at least this much probability
+TINY = 2.0 ** -30        # the coder gives every bin at least this much probability
 
 
 def _phi(z: Tensor) -> Tensor:

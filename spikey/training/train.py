@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from spikey import model as models
-from spikey.levels import load_adc_table, save_adc_table
+from spikey.bins import load_adc_table, save_adc_table
 from spikey.progress import progress
 from spikey.training import dataset, split, topology
 
@@ -37,7 +37,7 @@ def _examples(job):
 
 
 def build(files, per_file, seed, adc_path):
-    """Per recording: (inputs, bins, (level, mean, sigma), behaviour descriptor) on the table at adc_path."""
+    """Per recording: (inputs, bins, (bin, mean, sigma), behaviour descriptor) on the table at adc_path."""
     jobs = [(f, per_file, seed + i, adc_path) for i, f in enumerate(files)]
     with Pool() as pool, progress(len(jobs), "building examples") as advance:
         parts = []

@@ -1,6 +1,6 @@
 import numpy as np
 
-from spikey.levels import lattice_table, value_set_table
+from spikey.bins import lattice_table, value_set_table
 from spikey.model import default
 
 
@@ -31,7 +31,7 @@ def test_lattice_covers_16_bits_in_steps():
     x = np.array([-32768, -1, 0, 32767], dtype=np.int16)
     idx, off = t.indices(x)
     assert len(off) == 0 and np.array_equal(t.values[idx], x)
-    t = lattice_table(3, 12, -2, 5)               # 3 + 12k: the axis is value / 12, one unit a level
+    t = lattice_table(3, 12, -2, 5)               # 3 + 12k: the axis is value / 12, one unit a bin
     assert list(t.values) == [3 + 12 * k for k in range(-2, 6)]
     assert np.allclose(np.diff(t.edges), 1.0) and np.allclose(t.centres, t.values / 12)
 
