@@ -156,8 +156,7 @@ def _app():
 
     @app.command()
     def test(inputs: list[str]):
-        """Verify streams (or folders of them) without writing anything (like flac -t): decode fully and
-        check the checksum."""
+        """Verify streams or folders of them without writing anything (like flac -t): decode, check checksums."""
         raise typer.Exit(verify(inputs))
 
     @app.command("fit-adc")
@@ -195,15 +194,13 @@ def _app():
                jobs: int = jobs_option,
                channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
                rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
-        """One self-contained HTML page of figures on recordings (encoded in memory, checked) or streams:
-        ratio and bits/sample per file and channel, over time, residuals, topology (docs/report.md)."""
+        """One offline HTML page of figures on recordings or streams (docs/report.md)."""
         from spikey import report as pages
         raise typer.Exit(pages.run(inputs, out, channels, rate, [c for c in compare.split(",") if c], jobs))
 
     @app.command()
     def info(streams: list[str], as_json: bool = typer.Option(False, "--json", help="one JSON object a stream")):
-        """What a stream holds: container, channels, rate, frames, level, blocks, model; per channel the
-        bits a sample, code sets and links."""
+        """What a stream holds: container, channels, rate, level, blocks, model; bits/sample and links per channel."""
         import json
         from spikey import fileio
         from spikey import info as about
