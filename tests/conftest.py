@@ -1,6 +1,8 @@
 import io
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 # In-process tests use the numba kernels (the reference); tests/test_kernels.py compares the
@@ -15,6 +17,15 @@ from spikey.model import default as default_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples").glob("*.wav"))
+
+
+def fresh_python(script: str, *args, cwd=None, timeout=600, **env) -> str:
+    """The output of `python -c script args` in a new interpreter that imports this checkout's spikey,
+    with env's variables set; the test fails with its stderr if it exits other than 0."""
+    r = subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                       timeout=timeout, env=dict(os.environ, PYTHONPATH=str(ROOT), **env))
+    assert r.returncode == 0, r.stderr
+    return r.stdout
 
 
 def wav(samples, rate=19531, before=b"", after=b"", riff_size=None, fmt=(1, 1, 16)):

@@ -2,12 +2,11 @@
 import os
 import shutil
 import signal
-import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, SAMPLES
+from conftest import SAMPLES, fresh_python
 from spikey import batch, cli
 
 
@@ -115,10 +114,8 @@ if __name__ == "__main__":
         b = batch.run("decode", [{str(tmp_path / "bw")!r}], {str(tmp_path / "back")!r}, scheduler=at)
     sys.exit(a or b)
 """
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert r.returncode == 0, r.stderr
-    assert "encoded 2 of 2 files, 0 failed" in r.stdout and "decoded 2 of 2 files, 0 failed" in r.stdout
+    out = fresh_python(script)
+    assert "encoded 2 of 2 files, 0 failed" in out and "decoded 2 of 2 files, 0 failed" in out
     for name in ("x.wav", "y.wav"):
         assert (tmp_path / "back" / name).read_bytes() == (two_folders / "d1" / name).read_bytes()
 

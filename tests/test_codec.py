@@ -1,12 +1,9 @@
 import io
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SAMPLES, channels_of, chunk, opened, wav
+from conftest import SAMPLES, channels_of, chunk, fresh_python, opened, wav
 from spikey import SpikeyError, codec, codesets, stream
 
 
@@ -171,9 +168,8 @@ def test_decoding_without_the_jit_gives_the_same_bytes(tmp_path, level):
     script = ("import sys; from spikey import codec; "
               "open(sys.argv[2], 'wb').write(codec.decode(open(sys.argv[1], 'rb').read())); "
               f"open(sys.argv[3], 'wb').write(codec.encode(open(sys.argv[2], 'rb').read(), level='{level}'))")
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1", SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
-    subprocess.run([sys.executable, "-c", script, tmp_path / "in.bw", tmp_path / "out.wav", tmp_path / "re.bw"],
-                   env=env, check=True)
+    fresh_python(script, tmp_path / "in.bw", tmp_path / "out.wav", tmp_path / "re.bw", NUMBA_DISABLE_JIT="1",
+                 SPIKEY_KERNELS="jit")
     assert (tmp_path / "out.wav").read_bytes() == raw
     assert (tmp_path / "re.bw").read_bytes() == encoded
 

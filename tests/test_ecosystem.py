@@ -1,14 +1,11 @@
 """Runs the snippets of docs/ecosystem.md marked `<!-- runnable -->` (or `<!-- runnable: needs a, b -->`,
 skipped unless modules a and b import), each alone in a fresh folder and a fresh process, as a script
 would run it (a Dask cluster started inside the test process can hang on what earlier tests left)."""
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, fresh_python
 
 DOC = ROOT / "docs" / "ecosystem.md"
 BLOCK = re.compile(r"<!-- runnable(?:: needs ([\w., ]+))? -->\n```python\n(.*?)```", re.S)
@@ -24,7 +21,4 @@ def test_snippet_runs(needs, code, tmp_path):
     for module in (needs or "").replace(" ", "").split(","):
         if module:
             pytest.importorskip(module, exc_type=ImportError)   # spikey.zarr under zarr 2: ImportError
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr
+    fresh_python(code, cwd=tmp_path)

@@ -1,13 +1,10 @@
 """The ahead-of-time kernels must give the same bytes as the numba JIT kernels they are built from."""
 import ast
-import os
-import subprocess
-import sys
 
 import pytest
 
 import spikey
-from conftest import ROOT, SAMPLES, common_mode, wav
+from conftest import ROOT, SAMPLES, common_mode, fresh_python, wav
 from spikey import jit
 
 needs_build = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
@@ -43,11 +40,9 @@ def run_codec(kind, tmp_path, src, level="default"):
               "print('numba' in sys.modules)")
     out = tmp_path / f"{kind}.bw"
     back = tmp_path / f"{kind}.wav"
-    env = dict(os.environ, SPIKEY_KERNELS=kind, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-c", script, src, out, back,
-                        "ahead-of-time" if kind == "aot" else "numba JIT"], env=env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    return out.read_bytes(), back.read_bytes(), r.stdout.strip() == "True"
+    printed = fresh_python(script, src, out, back, "ahead-of-time" if kind == "aot" else "numba JIT",
+                           SPIKEY_KERNELS=kind)
+    return out.read_bytes(), back.read_bytes(), printed.strip() == "True"
 
 
 @needs_build
@@ -80,7 +75,4 @@ def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path)
               "d = codec.encode_samples(s); o = codec.Opened(io.BytesIO(d), len(d), model.default()); "
               "payload = stream.read_block(o.block_bytes(0), o.header, len(s))[0][0].payload; "
               "print(out == payload, 'numba' in sys.modules)")
-    env = dict(os.environ, SPIKEY_KERNELS="aot", PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True", "False"]
+    assert fresh_python(script, SAMPLES[0], SPIKEY_KERNELS="aot").split() == ["True", "False"]

@@ -12,7 +12,7 @@ import pytest
 
 numcodecs = pytest.importorskip("numcodecs")
 
-from conftest import ROOT
+from conftest import ROOT, fresh_python
 from spikey import SpikeyError, codec
 from spikey.numcodecs import Spikey
 
@@ -121,9 +121,7 @@ def test_a_fresh_process_finds_the_codec_by_its_entry_point(probe, tmp_path):
     script = ("import sys, numcodecs, numpy as np; assert 'spikey' not in sys.modules; "
               "c = numcodecs.get_codec({'id': 'spikey'}); "
               "y = c.decode(open('chunk', 'rb').read()); assert np.array_equal(y, np.load('x.npy')); print(type(c))")
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "spikey.numcodecs.Spikey" in out.stdout
+    assert "spikey.numcodecs.Spikey" in fresh_python(script, cwd=tmp_path)
 
 
 def test_spikey_zarr_without_zarr_3_is_a_clear_import_error():

@@ -1,13 +1,10 @@
 """Training end to end on a tiny config: it runs, it is deterministic, and the codec uses its weights."""
-import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, fresh_python
 
 pytest.importorskip("tinygrad")
 if shutil.which("clang") is None:
@@ -47,10 +44,9 @@ def run_training(data, out, tmp_path, settings=FULLY_CONNECTED):
 
 def round_trip_with(weights_dir):
     """A recording through the codec with these weights, in a process that never imports tinygrad."""
-    env = dict(os.environ, SPIKEY_WEIGHTS=str(weights_dir), SPIKEY_KERNELS="jit", PYTHONPATH=str(ROOT))
     script = ("import sys; from spikey import codec; raw = open(sys.argv[1], 'rb').read(); "
               "assert codec.decode(codec.encode(raw)) == raw; assert 'tinygrad' not in sys.modules")
-    subprocess.run([sys.executable, "-c", script, SAMPLES[0]], env=env, check=True)
+    fresh_python(script, SAMPLES[0], SPIKEY_WEIGHTS=str(weights_dir), SPIKEY_KERNELS="jit")
 
 
 def test_training_is_deterministic_and_its_weights_code_files(data, tmp_path):

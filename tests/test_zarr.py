@@ -1,8 +1,5 @@
 """spikey.zarr.Spikey: the zarr v3 serializer, through real zarr arrays (and Dask, where installed)."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +8,7 @@ zarr = pytest.importorskip("zarr")
 if int(zarr.__version__.split(".")[0]) < 3:
     pytest.skip("spikey.zarr needs zarr >= 3", allow_module_level=True)
 
-from conftest import ROOT
+from conftest import fresh_python
 from spikey import codec
 from spikey.zarr import Spikey
 
@@ -96,9 +93,7 @@ def test_a_fresh_process_opens_the_array_with_only_zarr_imported(probe, tmp_path
     script = ("import sys, zarr, numpy as np; assert 'spikey' not in sys.modules; "
               "z = zarr.open_array('a.zarr', mode='r'); assert np.array_equal(z[:], np.load('x.npy')); "
               "print(type(z.serializer))")
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "spikey.zarr.Spikey" in out.stdout
+    assert "spikey.zarr.Spikey" in fresh_python(script, cwd=tmp_path)
 
 
 def test_dask_writes_and_reads_through_worker_processes(probe, tmp_path):
@@ -122,9 +117,7 @@ if __name__ == "__main__":
             da.from_array(x, chunks=(2000, 4)).to_zarr(z)
             assert np.array_equal(da.from_zarr(name).compute(), x)
 """
-    r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert r.returncode == 0, r.stderr
+    fresh_python(script, cwd=tmp_path)
 
 
 def test_a_level_is_kept_in_the_array_metadata(probe, tmp_path):
