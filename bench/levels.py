@@ -434,7 +434,7 @@ def count_evals(every):
             target = rc.decode_target_shift(st, fc.TOTAL_BITS)
             count[0] = 0
             k, lo, hi = find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells, count,
-                                   unit_start)
+                                 unit_start)
             evals[t] = count[0]
             rc.decode_consume(st, buf, lo, hi - lo)
             y = (edges[k] + edges[k + 1]) >> 1

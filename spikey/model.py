@@ -52,14 +52,14 @@ class Model:
         other channels' inputs to each prediction (spikey/crosschannel.py)."""
         aux = _no_aux(len(idx)) if aux is None else aux
         return kernels.encode_bins(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                                     pred.VAR_RATE, *self.head(head)).tobytes()
+                                   pred.VAR_RATE, *self.head(head)).tobytes()
 
     def decode(self, table: BinTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
         """The n bin indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
         aux = _no_aux(n) if aux is None else aux
         return _decodable(kernels.decode_bins(buf, n, aux, table.edges, table.centres, table.cells,
-                                                dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
+                                              dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
 
     def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):

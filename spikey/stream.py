@@ -2,7 +2,7 @@
 
     stream  = header block* index trailer        (section 1, 4, 6)
     header  = fixed fields, container (2), channels (3), CRC
-    block   = per channel: code set and payload; CRC of the samples; CRC of the block's bytes
+    block   = per channel: code set and payload; CRC of the samples
     index   = how many blocks and each one's length; trailer = file CRC, index length, CRC
 
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
@@ -213,11 +213,20 @@ def read_header(data: bytes, model_id: bytes) -> Header:
     return h
 
 
+def _stores_prefix(h: Header) -> bool:
+    """Whether the header holds the container's bytes before the samples (else they are rebuilt, or none)."""
+    return h.container in (WAV, NPY) and not h.flags & CANONICAL or h.container == GENERIC
+
+
+def _stores_suffix(h: Header) -> bool:
+    return h.container not in (ARRAY, GENERIC)
+
+
 def write_container(h: Header) -> bytes:
     parts = []
-    if h.container in (WAV, NPY) and not h.flags & CANONICAL or h.container == GENERIC:
+    if _stores_prefix(h):
         parts.append(blob(h.prefix))
-    if h.container != ARRAY and h.container != GENERIC:
+    if _stores_suffix(h):
         parts.append(blob(h.suffix))
     if h.container in (RAW, GENERIC):
         parts.append(blob(h.extension.encode()))
@@ -231,9 +240,9 @@ def read_container(r: Reader, h: Header):
         raise SpikeyError("corrupt stream: flags that this container does not have")
     if h.container == ARRAY and not h.flags & CANONICAL:
         raise SpikeyError("corrupt stream: a samples stream is always canonical")
-    if h.container in (WAV, NPY) and not h.flags & CANONICAL or h.container == GENERIC:
+    if _stores_prefix(h):
         h.prefix = r.blob()
-    if h.container != ARRAY and h.container != GENERIC:
+    if _stores_suffix(h):
         h.suffix = r.blob()
     if h.container in (RAW, GENERIC):
         try:
