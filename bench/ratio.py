@@ -1,8 +1,8 @@
 """Compression ratio: real encode -> decode -> byte compare of every file, pair or recording.
 
-    python bench/ratio.py DIR [-j JOBS] [--ablation] [--quiet] [--validation]
-    python bench/ratio.py --pairs DIR [-j JOBS] [--quiet]
-    python bench/ratio.py --multichannel DIR
+    python bench/ratio.py DIR [-j JOBS] [--ablation] [--quiet] [--validation] [--level LEVEL]
+    python bench/ratio.py --pairs DIR [-j JOBS] [--quiet] [--level LEVEL]
+    python bench/ratio.py --multichannel DIR [--level LEVEL]
     python bench/ratio.py --code-sets [--data DIR] [--multichannel DIR]
 
 DIR: prints per-file ratio and bits/sample, then totals for all files and for the train/validation
@@ -31,6 +31,7 @@ import json
 import sys
 import time
 from collections import Counter
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -57,10 +58,10 @@ CODINGS = {codesets.ADC: "ADC", codesets.LATTICE: "LATTICE", codesets.VALUE_SET:
 
 # ---- what a stream holds ---------------------------------------------------------------------------
 
-def stream_channels(data: bytes, model) -> list:
+def stream_channels(data: bytes) -> list:
     """[(block start, block stop, [stream.Channel per channel])] of a stream, read block by block."""
     import io
-    s = codec.Opened(io.BytesIO(data), len(data), model)
+    s = codec.Opened(io.BytesIO(data), len(data))
     h = s.header
     out = []
     for i in range(h.n_blocks):
@@ -113,13 +114,13 @@ def _ablation_bytes(table, idx, spans, var_init, var_rate, head):
     return total
 
 
-def measure(path, ablation):
+def measure(path, ablation, level):
     model = models.default()
     raw = path.read_bytes()
-    encoded = codec.encode(raw)
+    encoded = codec.encode(raw, level=level)
     if codec.decode(encoded) != raw:
         raise SystemExit(f"LOSSLESS FAILURE: {path}")
-    blocks = stream_channels(encoded, model)
+    blocks = stream_channels(encoded)
     layout, frames = container.read_recording(path)
     payload = payload_bytes(blocks)
     row = {"name": path.name, "raw": len(raw), "coded": len(encoded), "samples": frames.size,
@@ -154,14 +155,14 @@ def total_line(label, rows, key, extra):
     coded = sum(r[key] + (r["overhead"] if key != "coded" else 0) for r in rows) + extra
     samples = sum(r["samples"] for r in rows)
     return (f"{label:<50} files {len(rows):4d}  ratio {raw / coded:.4f}  bits/sample {8 * coded / samples:.4f}"
-            f"  (streams alone {8 * (coded - extra) / samples:.4f})")
+            f"  (streams alone: ratio {raw / (coded - extra):.4f}, bits/sample {8 * (coded - extra) / samples:.4f})")
 
 
 def folder(args):
     from spikey.training.split import is_validation
     files = [f for f in sorted(args.folder.glob("*.wav")) if is_validation(f.name) or not args.validation]
     with Pool(args.jobs) as pool:
-        rows = pool.starmap(measure, [(f, args.ablation) for f in files])
+        rows = pool.starmap(measure, [(f, args.ablation, args.level) for f in files])
     if not args.quiet:
         for r in rows:
             print(f"{r['name']:<44} {r['raw']:9d} -> {r['coded']:8d}  ratio {r['raw'] / r['coded']:.4f}  "
@@ -183,22 +184,22 @@ def folder(args):
 
 # ---- simultaneous pairs as 2-channel recordings -------------------------------------------------------
 
-def _round_trip(raw: bytes, what: str) -> int:
-    encoded = codec.encode(raw)
+def _round_trip(raw: bytes, what: str, level: str) -> int:
+    encoded = codec.encode(raw, level=level)
     if codec.decode(encoded) != raw:
         raise SystemExit(f"LOSSLESS FAILURE: {what}")
     return len(encoded)
 
 
-def measure_pair(path_a: Path, path_b: Path):
+def measure_pair(path_a: Path, path_b: Path, level: str):
     layout_a, xa = container.read_recording(path_a)
     layout_b, xb = container.read_recording(path_b)
     assert len(xa) == len(xb) and layout_a.channels == layout_b.channels == 1
     x = np.concatenate([xa, xb], axis=1)
     raw2 = wavfile.header(len(x), 2, layout_a.rate) + x.astype("<i2").tobytes()
-    coded2 = _round_trip(raw2, f"pair {path_a.name} + {path_b.name}")
+    coded2 = _round_trip(raw2, f"pair {path_a.name} + {path_b.name}", level)
     raw_a, raw_b = path_a.read_bytes(), path_b.read_bytes()
-    coded_a, coded_b = _round_trip(raw_a, path_a.name), _round_trip(raw_b, path_b.name)
+    coded_a, coded_b = _round_trip(raw_a, path_a.name, level), _round_trip(raw_b, path_b.name, level)
     return {"a": path_a.name, "b": path_b.name, "samples": x.size, "raw2": len(raw2), "coded2": coded2,
             "raw1": len(raw_a) + len(raw_b), "coded1": coded_a + coded_b}
 
@@ -212,7 +213,7 @@ def pairs(args):
     del recordings
     print(f"{len(found)} simultaneous pairs in {args.pairs}")
     with Pool(args.jobs) as pool:
-        rows = pool.starmap(measure_pair, [(args.pairs / p["a"], args.pairs / p["b"]) for p in found])
+        rows = pool.starmap(measure_pair, [(args.pairs / p["a"], args.pairs / p["b"], args.level) for p in found])
     for p, r in zip(found, rows, strict=True):
         r["r"] = p["r"]
     if not args.quiet:
@@ -249,7 +250,6 @@ def _timed(fn, *args):
 
 
 def multichannel(args):
-    model = models.default()
     files = sorted(args.multichannel.glob("*.npy"))
     codec.encode_samples(np.zeros((16, 1), np.int16))      # load the kernels before any clock runs
     from spikey.kernels import KIND
@@ -265,16 +265,16 @@ def multichannel(args):
             continue
         frames, channels = x.shape
         samples_bytes = x.size * 2
-        encoded, t_enc = _timed(codec.encode, raw)
+        encoded, t_enc = _timed(partial(codec.encode, level=args.level), raw)
         back, t_dec = _timed(codec.decode, encoded)
         if back != raw:
             raise SystemExit(f"LOSSLESS FAILURE: {npy} (file)")
-        s_encoded, ts_enc = _timed(codec.encode_samples, x, _rate_of(npy))
+        s_encoded, ts_enc = _timed(partial(codec.encode_samples, level=args.level), x, _rate_of(npy))
         y, ts_dec = _timed(codec.decode_samples, s_encoded)
         if not (y.shape == x.shape and np.array_equal(y, x)):
             raise SystemExit(f"LOSSLESS FAILURE: {npy} (samples)")
         for door, data, te, td in (("npy file", encoded, t_enc, t_dec), ("samples", s_encoded, ts_enc, ts_dec)):
-            counts = coding_counts(stream_channels(data, model))
+            counts = coding_counts(stream_channels(data))
             print(f"{npy.stem:<20} {channels:3d} {frames:8d}  {door:<8} {samples_bytes / len(data):7.4f} "
                   f"{8 * len(data) / x.size:11.4f}  {te:6.2f} {td:6.2f}  {counts_text(counts)}")
             totals[door + " raw"] += samples_bytes
@@ -295,7 +295,7 @@ def forced_stream_bytes(x: np.ndarray, model) -> tuple[int, int, Counter]:
     encoded = codec.encode_samples(x)
     if not np.array_equal(codec.decode_samples(encoded), x):
         raise SystemExit("LOSSLESS FAILURE in --code-sets")
-    blocks = stream_channels(encoded, model)
+    blocks = stream_channels(encoded)
     table = lattice_table(*FULL_RANGE)
     forced = len(encoded)
     for a, b, channels in blocks:
@@ -358,6 +358,7 @@ def main():
     ap.add_argument("--pairs", type=Path, metavar="DIR", help="simultaneous pairs of DIR as 2-channel WAVs")
     ap.add_argument("--multichannel", type=Path, metavar="DIR", help="NAME.npy multi-channel recordings")
     ap.add_argument("--code-sets", action="store_true", help="chosen code sets vs a full-range lattice")
+    ap.add_argument("--level", default="default", choices=profiles.NAMES, help="DIR, --pairs, --multichannel")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
                     help="--code-sets: the challenge recordings the synthetic cases are made from")
     args = ap.parse_args()

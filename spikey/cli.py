@@ -35,7 +35,7 @@ def decoded_extension(src) -> str:
     """The extension a stream decodes to (its container's), read from its header."""
     from spikey import codec, fileio
     with fileio.opened_input(src) as (f, size):
-        return codec.extension_of(codec.Opened(f, size, codec.models.default()).header)
+        return codec.extension_of(codec.Opened(f, size).header)
 
 
 def _mode(f) -> int:

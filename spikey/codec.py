@@ -93,7 +93,7 @@ def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=prof
         x = np.frombuffer(c.payload, dtype="<i2")
         return x, _linear(x, None, None, linear)
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
-        raise SpikeyError(f"stream asks for region head {c.head}; the weights have {model.n_heads}")
+        raise SpikeyError(f"stream asks for head {c.head}; its model has {model.n_heads}")
     table = c.code_set.table(model.adc)
     if profile.coder == "lms":
         if c.head != models.NO_HEAD:
@@ -195,6 +195,7 @@ def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
+    model = model or models.of_networks(profile.networks)
     h = _header(layout, model, crosschannel.links(first, profile.max_refs), number, unsigned)
     running = zlib.crc32(layout.prefix)
 
@@ -241,10 +242,9 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
                 level="default") -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
     workers: processes coding blocks at once; level: a row of spikey/profiles.py."""
-    model = model or models.default()
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
-        return _encode_generic(src, size, out, model, extension)
+        return _encode_generic(src, size, out, model or models.default(), extension)
     encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
                   level=level, whole_crc=file_crc(src, size) if layout.planar else None)
 
@@ -252,7 +252,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
 class Opened:
     """A stream's header and index, read and checked; blocks are read one by one as asked."""
 
-    def __init__(self, f, size: int, model):
+    def __init__(self, f, size: int, model=None):
         f.seek(0)
         header_len = stream.read_fixed(f.read(stream.FIXED + 5))
         if header_len > size - stream.TRAILER:
@@ -268,9 +268,10 @@ class Opened:
         f.seek(header_len + blocks_bytes)
         index = f.read(index_len)
         stream.check_trailer(header, index, last)
-        self.header = stream.read_header(header, model.id)
+        self.header = stream.read_header(header)
+        self.model = models.for_stream(self.header.model_id, model)
         self.offsets = [header_len + o for o in stream.read_index(index, self.header, blocks_bytes)]
-        self.f, self.model = f, model
+        self.f = f
 
     def block_bytes(self, i: int) -> bytes:
         self.f.seek(self.offsets[i])
@@ -296,7 +297,6 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
     which must be readable and seekable, decoding blocks in that many processes. A whole file is read
     back once written and checked against the stream's CRC of the original."""
-    model = model or models.default()
     s = Opened(src, size, model)
     h = s.header
     whole = start is None and stop is None
@@ -312,7 +312,7 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
         out.write(layout.prefix)
         wanted = s.blocks_of(start, stop)
-        work = partial(_decode_numbered, h=h, model=model)
+        work = partial(_decode_numbered, h=h, model=s.model)
         for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
             a, b = h.block_span(i)
             container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
@@ -375,14 +375,14 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default") -> byte
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model or models.default(), unsigned, level=level)
+    encode_frames(frames_of, layout, out, model, unsigned, level=level)
     return out.getvalue()
 
 
 def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> np.ndarray:
     """The samples of a stream (frames start..stop), C-contiguous int16 (uint16 if so encoded), shaped
     as encoded: (frames,) for 1-D input, else (frames, channels). out, when given, is filled and returned."""
-    s = Opened(io.BytesIO(data), len(data), model or models.default())
+    s = Opened(io.BytesIO(data), len(data), model)
     h = s.header
     if h.container == stream.GENERIC:
         raise SpikeyError("this stream holds a file Spikey does not model: it has no samples")

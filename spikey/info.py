@@ -2,7 +2,6 @@
 import io
 
 from spikey import codesets, stream
-from spikey import model as models
 from spikey.codec import Opened, extension_of
 from spikey.profiles import PROFILES
 
@@ -12,7 +11,7 @@ CODINGS = {codesets.ADC: "ADC", codesets.LATTICE: "lattice", codesets.VALUE_SET:
 
 def describe(data: bytes) -> dict:
     """Header fields, and per channel the bits a sample its records take, its code sets and links."""
-    s = Opened(io.BytesIO(data), len(data), models.default())
+    s = Opened(io.BytesIO(data), len(data))
     h = s.header
     out = {"format version": stream.VERSION, "level": PROFILES[h.level].name,
            "container": stream.CONTAINERS[h.container], "extension": extension_of(h), "channels": h.channels,

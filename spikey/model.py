@@ -1,8 +1,11 @@
 """The model as one value: everything encoder and decoder must share, loaded once, and its id.
 
-A Model holds the ADC bin table, the Gaussian CDF table, the learned heads and the predictor's
-constants; `Model.encode`/`Model.decode` are the one place where the coder's kernels are called with
-them. Its id, written into every stream, is defined byte for byte in docs/format.md section 5.
+A Model holds the ADC bin table, the Gaussian CDF table, the learned heads of its network files and
+the predictor's constants; `Model.encode`/`Model.decode` are the one place where the coder's kernels
+are called with them. Its id, written into every stream, is defined byte for byte in docs/format.md
+section 5. A level names the network files of its model (spikey/profiles.py); a decoder takes the
+model whose id the stream names, so a new model is a new row beside the old ones, and every stream
+written before still decodes.
 """
 import hashlib
 import os
@@ -33,19 +36,17 @@ CONSTANTS = (pred.ORDER, pred.FORGET, pred.P_INIT, pred.P_TRACE_MAX, pred.VAR_RA
 @dataclass(frozen=True, eq=False)
 class Model:
     adc: BinTable          # the challenge ADC's values (its codes) and code widths
-    heads: tuple             # w1, b1, wr, w2, b2, each with a leading axis over region heads
+    heads: tuple           # per head, its arrays w1, b1, wr, w2, b2: each network file's regions in turn
     id: bytes
 
     @property
     def n_heads(self) -> int:
-        return len(self.heads[0])
+        return len(self.heads)
 
     def head(self, i: int) -> tuple:
         """Head i's arrays (w1, b1, wr, w2, b2), as the coder takes them; NO_HEAD: the online
         predictor's Gaussian unchanged (zero shift, factor 1)."""
-        if i == NO_HEAD:
-            return _NO_HEAD
-        return tuple(part[i] for part in self.heads)
+        return _NO_HEAD if i == NO_HEAD else self.heads[i]
 
     def encode(self, table: BinTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
         """Range-coded payload of bin indices idx on table, from a fresh predictor; aux (len(idx), m):
@@ -95,8 +96,8 @@ def _no_refs(n: int) -> np.ndarray:
 
 def identify(table: BinTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the
-    bin values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each head array (float64
-    LE, C order), then CONSTANTS as float64 LE."""
+    bin values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each network file's arrays
+    as it stores them (float64 LE, C order, with the region axis), then CONSTANTS as float64 LE."""
     h = hashlib.sha256()
     for part, dtype in ((table.values, "<i2"), (table.edges, "<f8"), (dist.GAUSSIAN_CDF, "<i8"),
                         *((a, "<f8") for a in head_arrays)):
@@ -113,13 +114,33 @@ def _load(folder, name, loader):
         raise SpikeyError(f"cannot load {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
-def from_folder(folder: str) -> Model:
+def from_folder(folder: str, networks=(NETWORK_FILE,)) -> Model:
     table = _load(folder, ADC_FILE, load_adc_table)
-    heads = _load(folder, NETWORK_FILE, net.load_heads)
-    return Model(table, heads, identify(table, heads))
+    files = [_load(folder, name, net.load_heads) for name in networks]
+    heads = tuple(tuple(part[r] for part in arrays) for arrays in files for r in range(len(arrays[0])))
+    return Model(table, heads, identify(table, [a for arrays in files for a in arrays]))
 
 
 @cache
+def of_networks(networks: tuple) -> Model:
+    """The model of weights/ (or of the folder SPIKEY_WEIGHTS names) with those network files."""
+    return from_folder(WEIGHTS_DIR, networks)
+
+
 def default() -> Model:
-    """The model of weights/ (or of the folder SPIKEY_WEIGHTS names)."""
-    return from_folder(WEIGHTS_DIR)
+    return of_networks((NETWORK_FILE,))
+
+
+def for_stream(model_id: bytes, model: Model | None = None) -> Model:
+    """The model a stream names: the one given, which must be it, or that of a level of this spikey
+    (among those whose files the weights folder holds)."""
+    from spikey.profiles import PROFILES
+    rows = [p.networks for p in PROFILES if all(os.path.exists(os.path.join(WEIGHTS_DIR, n)) for n in p.networks)]
+    known = [model] if model else (of_networks(n) for n in dict.fromkeys(rows))
+    have = []
+    for m in known:
+        if m.id == model_id:
+            return m
+        have.append(m.id.hex())
+    raise SpikeyError(f"stream was made with other weights (model {model_id.hex()}; this decoder has "
+                      f"{', '.join(have)})")

@@ -26,7 +26,6 @@ from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 from numcodecs.registry import register_codec
 
 from spikey import SpikeyError, codec, profiles, stream
-from spikey import model as models
 
 DTYPES = (np.dtype(np.int16), np.dtype(np.uint16))
 
@@ -74,8 +73,8 @@ class Spikey(Codec):
 
     def decode(self, buf, out=None):
         data = ensure_bytes(buf)
-        model = models.default()
-        h = codec.Opened(io.BytesIO(data), len(data), model).header
+        opened = codec.Opened(io.BytesIO(data), len(data))
+        h, model = opened.header, opened.model
         if h.container == stream.GENERIC:
             raise SpikeyError("this stream holds a file Spikey does not model, not samples")
         shape = (h.frames,) if h.flags & stream.ONE_DIM else (h.frames, h.channels)

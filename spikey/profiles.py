@@ -1,7 +1,8 @@
 """Compression levels: one row of named knobs each, the stream's level byte its index here.
 
 Adding a level is adding a row. The decoder needs only `coder` (which per-sample loop a payload was
-made by); the other knobs are how hard the encoder looks, so a stream decodes without knowing them.
+made by) and the model, which the stream names by id; the other knobs are how hard the encoder looks,
+so a stream decodes without knowing them.
 """
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 class Profile:
     name: str
     coder: str            # "rls": spikey/coder.py, float64 RLS + learned head; "lms": spikey/fastcoder.py, integers
+    networks: tuple       # the model's head files in weights/, whose heads the encoder tries in turn
+                          # and a record names by number (spikey/model.py)
     max_refs: int         # cross-channel links per channel (spikey/crosschannel.py)
     heads: bool           # the learned heads are tried
     no_head: bool         # coding without a head is tried on code sets other than the ADC's (whose head was
@@ -17,10 +20,10 @@ class Profile:
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
 
 
-PROFILES = (
-    Profile("default", coder="rls", max_refs=4, heads=True, no_head=True, trial_samples=16384),
-    Profile("fast", coder="lms", max_refs=4, heads=False, no_head=True, trial_samples=16384),
-    Profile("max", coder="rls", max_refs=8, heads=True, no_head=True, trial_samples=0),
+PROFILES = (  # name      coder  networks                       max_refs heads  no_head trial_samples
+    Profile("default", "rls", ("network.npz",),              4,       True,  True,   16384),
+    Profile("fast",    "lms", ("network.npz",),              4,       False, True,   16384),
+    Profile("max",     "rls", ("network.npz", "lstm.npz"),   8,       True,  True,   0),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

@@ -189,15 +189,13 @@ def read_fixed(first: bytes) -> int:
     return FIXED + r.pos + rest
 
 
-def read_header(data: bytes, model_id: bytes) -> Header:
-    """data: the whole header, as long as read_fixed said, its CRC checked with the index's."""
+def read_header(data: bytes) -> Header:
+    """data: the whole header, as long as read_fixed said, its CRC checked with the index's. Whether
+    this decoder has the model it names is the caller's question (spikey/model.py)."""
     r = Reader(data)
     r.take(FIXED)
     r.varint(MAX_HEADER)
     stream_model = r.take(4)
-    if stream_model != model_id:
-        raise SpikeyError(f"stream was made with other weights (model {stream_model.hex()}, "
-                          f"this decoder has {model_id.hex()})")
     level, container, flags = r.take(3)
     if level >= len(PROFILES):
         raise SpikeyError(f"stream level {level} is not known to this decoder (it knows {len(PROFILES)})")

@@ -60,7 +60,7 @@ def adc_signal():
 
 def opened(encoded: bytes) -> codec.Opened:
     """A stream's header and index, read as the decoder reads them."""
-    return codec.Opened(io.BytesIO(encoded), len(encoded), default_model())
+    return codec.Opened(io.BytesIO(encoded), len(encoded))
 
 
 def channels_of(encoded: bytes, block: int = 0) -> list:

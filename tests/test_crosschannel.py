@@ -63,7 +63,7 @@ def test_refs_that_break_the_rules_are_refused():
     for refs in ([[], [1]], [[], [0, 0]], [[1], []]):
         h = stream.Header(b"abcd", 0, stream.ARRAY, stream.CANONICAL, 2, 10, 0, 10, refs=refs)
         with pytest.raises(SpikeyError, match="predicted from|out of range"):
-            stream.read_header(stream.write_header(h), b"abcd")
+            stream.read_header(stream.write_header(h))
     h = stream.Header(b"abcd", 0, stream.ARRAY, stream.CANONICAL, 2, 10, 0, 10, refs=[[], []])
     lattice = codec.codesets.CodeSet(codec.codesets.LATTICE, 0, 1, 0, 0)
     block = stream.write_block([stream.Channel(lattice, 0, [], b"", linked=True)] * 2, 0)

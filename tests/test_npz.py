@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from spikey import model, npz
+from spikey import model, npz, profiles
 
 
-@pytest.mark.parametrize("name", [model.ADC_FILE, model.NETWORK_FILE])
+@pytest.mark.parametrize("name", [model.ADC_FILE, *{n for p in profiles.PROFILES for n in p.networks}])
 def test_reads_the_weights_as_numpy_does(name):
     path = f"{model.WEIGHTS_DIR}/{name}"
     mine, theirs = npz.read(path), np.load(path)

@@ -41,7 +41,7 @@ def test_the_level_table_is_one_row_per_level():
 def test_a_level_this_decoder_does_not_know_is_refused():
     h = stream.Header(b"abcd", len(profiles.PROFILES), stream.ARRAY, stream.CANONICAL, 1, 10, 0, 10)
     with pytest.raises(SpikeyError, match="not known"):
-        stream.read_header(stream.write_header(h), b"abcd")
+        stream.read_header(stream.write_header(h))
 
 
 def test_a_fast_channel_with_a_head_is_refused(adc_signal):

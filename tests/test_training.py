@@ -54,7 +54,7 @@ def test_training_is_deterministic_and_its_weights_code_files(data, tmp_path):
     second = run_training(data, tmp_path / "b", tmp_path)
     assert first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
     assert first["w1"].shape[0] == 3          # the shared head and one per region
-    assert (tmp_path / "a" / "manifest.json").exists()
+    assert (tmp_path / "a" / "network.json").exists()
     round_trip_with(tmp_path / "a")
 
 

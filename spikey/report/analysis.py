@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from spikey import SpikeyError, codec, container, fileio, stream
-from spikey import model as models
 from spikey.info import describe
 from spikey.report import compare
 from spikey.report.measure import measure
@@ -32,7 +31,7 @@ def _stream_of(path, f, size, channels, rate, tmp) -> tuple[bytes, str]:
     if f.read(4) == stream.MAGIC:
         f.seek(0)
         data = f.read()
-        h = codec.Opened(io.BytesIO(data), len(data), models.default()).header
+        h = codec.Opened(io.BytesIO(data), len(data)).header
         original = os.path.join(tmp, "original" + codec.extension_of(h))     # wavpack reads only *.wav
         with open(original, "w+b") as out:
             codec.decode_file(io.BytesIO(data), len(data), out)
@@ -51,14 +50,14 @@ def _stream_of(path, f, size, channels, rate, tmp) -> tuple[bytes, str]:
 
 def analyse(path, channels=None, rate=0, codecs=()) -> dict:
     """Everything the report shows of one input (a recording or a stream). Runs in a worker process."""
-    model = models.default()
     with fileio.opened_input(path) as (f, size), tempfile.TemporaryDirectory() as tmp:
         data, original = _stream_of(str(path), f, size, channels, rate, tmp)
-        h = codec.Opened(io.BytesIO(data), len(data), model).header
+        opened = codec.Opened(io.BytesIO(data), len(data))
+        h = opened.header
         if h.container == stream.GENERIC:
             raise SpikeyError("the stream holds a file Spikey does not model: there is nothing to report")
         return {"name": Path(path).name, "stream": original != str(path), "info": describe(data),
-                "file bytes": os.path.getsize(original), "refs": h.refs, **measure(data, model),
+                "file bytes": os.path.getsize(original), "refs": h.refs, **measure(data, opened.model),
                 "compare": compare.sizes(original, h, codecs, tmp)}
 
 

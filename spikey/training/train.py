@@ -1,4 +1,5 @@
-"""`spikey train CONFIG`: build examples, train the region heads, freeze them into weights/network.npz.
+"""`spikey train CONFIG`: build examples, train the region heads, freeze them into the config's `network`
+file of weights/ (network.npz, the default level's head; lstm.npz, the max level's).
 
 `projector: fc` (the default) trains the fully connected head on random positions; `projector: lstm`
 an LSTM head on windows of consecutive samples (training/lstm.py). With regions > 1 the training
@@ -22,7 +23,8 @@ from spikey.training import dataset, split, topology
 DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidden": 16, "regions": 1,
             "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250,
             "learn_widths": False, "width_steps": 500, "width_learning_rate": 0.0005, "projector": "fc",
-            "lstm_window": 64, "lstm_burn_in": 16, "lstm_windows_per_file": 128, "lstm_batch": 256}
+            "lstm_window": 64, "lstm_burn_in": 16, "lstm_windows_per_file": 128, "lstm_batch": 256,
+            "network": models.NETWORK_FILE}
 
 
 def load_config(path) -> dict:
@@ -69,13 +71,15 @@ def best_head_bits(heads, val_parts):
 
 
 def save(heads, out_dir: Path, cfg: dict, report: dict):
-    from spikey import network
+    from spikey.profiles import PROFILES
     arrays = {k: np.stack([h.arrays()[k] for h in heads]).astype(np.float32) for k in heads[0].arrays()}
-    np.savez_compressed(out_dir / models.NETWORK_FILE, **arrays)
-    table = load_adc_table(out_dir / models.ADC_FILE)
-    report["model_id"] = models.identify(table, network.load_heads(out_dir / models.NETWORK_FILE)).hex()
+    path = out_dir / cfg["network"]
+    np.savez_compressed(path, **arrays)
+    # the id each level that uses this file now writes, where out_dir holds its model's other files too
+    report["model_ids"] = {p.name: models.from_folder(out_dir, p.networks).id.hex() for p in PROFILES
+                           if cfg["network"] in p.networks and all((out_dir / n).exists() for n in p.networks)}
     manifest = {"config": cfg, "split": "validation = sha1(file name)[0] % 5 == 0", **report}
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    path.with_suffix(".json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 
