@@ -153,12 +153,14 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if len(p.jobs) == 1 and not scheduler:        # one file: its blocks share the cores instead
-        options["workers"] = jobs or os.cpu_count()
-        jobs = 1
     with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
-        results = (run_dask(work, p.jobs, options, scheduler, advance) if scheduler else
-                   run_local(work, p.jobs, options, jobs, advance)) if p.jobs else []
+        if scheduler:
+            results = run_dask(work, p.jobs, options, scheduler, advance) if p.jobs else []
+        elif len(p.jobs) == 1:      # one file: coded in this process (no worker to start), its blocks share the cores
+            results = [code_one(work, *p.jobs[0], dict(options, workers=jobs or os.cpu_count()))]
+            advance()
+        else:
+            results = run_local(work, p.jobs, options, jobs, advance) if p.jobs else []
     failed = p.failed + [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)

@@ -169,9 +169,9 @@ def layout_of(h: stream.Header) -> Layout:
 
 
 def in_order(work, items, workers: int):
-    """work(item) for each item, in order, by that many processes: blocks are independent, so the
-    bytes are the same for any number. At most workers + 1 items are read ahead, so memory stays
-    bounded by the blocks in flight."""
+    """work(item) for each item, in order, by that many processes (no more than there are items: each
+    costs a start-up). Blocks are independent, so the bytes are the same for any number. At most
+    workers + 1 items are read ahead, so memory stays bounded by the blocks in flight."""
     if workers <= 1:
         yield from map(work, items)
         return
@@ -206,7 +206,8 @@ def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers
             running = zlib.crc32(x.astype("<i2", copy=False), running)
             yield x
 
-    coded = in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(), workers)
+    coded = in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(),
+                     min(workers, h.n_blocks))
     _write(h, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
@@ -313,7 +314,8 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         out.write(layout.prefix)
         wanted = s.blocks_of(start, stop)
         work = partial(_decode_numbered, h=h, model=s.model)
-        for i, x in zip(wanted, in_order(work, ((i, s.block_bytes(i)) for i in wanted), workers), strict=True):
+        blocks = in_order(work, ((i, s.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
+        for i, x in zip(wanted, blocks, strict=True):
             a, b = h.block_span(i)
             container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
         out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
