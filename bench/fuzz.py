@@ -147,12 +147,8 @@ def corpus() -> list[tuple[frozenset, bytes]]:
 
 # ---- a stream's sections, and putting them back together ---------------------------------------------
 
-def model():
-    return default_model()
-
-
 def opened(data: bytes) -> codec.Opened:
-    return codec.Opened(io.BytesIO(data), len(data), model())
+    return codec.Opened(io.BytesIO(data), len(data))
 
 
 def sections(data: bytes) -> list[bytes]:
@@ -388,7 +384,7 @@ def make_case(seed: int, i: int):
     if kind == "random-prefix":
         rest = rng.randbytes(rng.randrange(300))
         length = rng.choice([len(rest) + 4, rng.randrange(4, 64), rng.getrandbits(32)])
-        data = stream.MAGIC + bytes([stream.VERSION]) + stream.varint(length) + model().id + rest
+        data = stream.MAGIC + bytes([stream.VERSION]) + stream.varint(length) + default_model().id + rest
         return kind, (fix_trailer(data) if rng.random() < 0.5 else data), frozenset()
     if kind in ("channel", "blocks"):
         usable = _with_blocks(kind == "channel")

@@ -53,8 +53,8 @@ def _trace(model, idx, head, aux=None):
     """(ideal bits, coded mean, 1/sigma) of each sample, as the codec codes it."""
     aux = np.zeros((len(idx), 0)) if aux is None else aux
     t = model.adc
-    return ideal_bits(idx, aux, t.edges, t.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
-                      *model.head(head))
+    return ideal_bits(idx, aux, np.zeros((len(idx), 0)), t.edges, t.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
+                      pred.VAR_RATE, *model.head(head))[:3]
 
 
 def _payload(model, idx, head, aux):

@@ -106,9 +106,9 @@ def _ablation_bytes(table, idx, spans, var_init, var_rate, head):
     total = 0
     for a, b in spans:
         part = np.ascontiguousarray(idx[a:b])
-        no_aux = np.zeros((len(part), 0))
-        payload = encode_bins(part, no_aux, *args)
-        back = decode_bins(payload, len(part), no_aux, *args[:2], table.cells, *args[2:])
+        none, out = np.zeros((len(part), 0)), np.empty(len(part))
+        payload = encode_bins(part, none, none, *args, out)
+        back = decode_bins(payload, len(part), none, none, *args[:2], table.cells, *args[2:], out)
         assert np.array_equal(back, part), "ablation variant failed to round-trip"
         total += len(payload)
     return total

@@ -66,7 +66,7 @@ def startup(src: Path, runs: int):
 
 @njit(cache=True)
 def _predictor_only(idx, centres, var_rate):
-    s = coder.new_state(pred.VAR_INIT, 1, 0, 0)
+    s = coder.new_state(pred.VAR_INIT, 1, 0, 0, 0)
     w, P, h, gain, var, errors, x, z, rec = coder._views(s, 1, 0, 0)
     acc = 0.0
     for t in range(len(idx)):
@@ -95,10 +95,11 @@ def stages(samples):
     args = (table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *head)
     no_head = tuple(p[0] for p in net.untrained_heads(1))
     t_pred = best_of(_predictor_only, idx, table.centres, pred.VAR_RATE)
-    t_head = best_of(coder.encode_bins, idx, no_aux, *args[:5], *no_head)    # the same loop with a 1-unit head
-    t_enc = best_of(coder.encode_bins, idx, no_aux, *args)
-    payload = coder.encode_bins(idx, no_aux, *args)
-    t_dec = best_of(coder.decode_bins, payload, len(idx), no_aux, *args[:2], table.cells, *args[2:])
+    out = np.empty(len(idx))
+    t_head = best_of(coder.encode_bins, idx, no_aux, no_aux, *args[:5], *no_head, out)    # with a 1-unit head
+    t_enc = best_of(coder.encode_bins, idx, no_aux, no_aux, *args, out)
+    payload = coder.encode_bins(idx, no_aux, no_aux, *args, out)
+    t_dec = best_of(coder.decode_bins, payload, len(idx), no_aux, no_aux, *args[:2], table.cells, *args[2:], out)
     n = len(idx)
     print(f"\nns/sample by stage (numba JIT, one core, {n} samples, median of 5)")
     print(f"  online predictor (RLS {pred.ORDER} + variance)      {t_pred / n * 1e9:7.0f}")

@@ -21,9 +21,11 @@ from spikey import SOURCE_HASH, coder, fastcoder  # noqa: E402
 # Contiguous arrays (::1): with any-layout ones, LLVM cannot vectorise the head and the RLS update.
 HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[::1]"     # w1, b1, wr, w2, b2
 SIGNATURES = {
-    "encode_bins": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD})",
-    "decode_bins": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], f8, f8, {HEAD})",
-    "encode_block": f"none(i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], u1[::1])",
+    "encode_bins": f"u1[::1](i4[::1], f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, f8, {HEAD}, f8[::1])",
+    "decode_bins": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], f8, f8, {HEAD}, "
+                   "f8[::1])",
+    "encode_block": f"none(i4[::1], f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], f8, {HEAD}, f8[::1], i8[::1], "
+                    "u1[::1], f8[::1])",
     "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1], i8[:, ::1])",
     "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
 }

@@ -41,42 +41,47 @@ def _options(x, model, aux, profile):
                 yield code_set, idx, exceptions, table, head, linked
 
 
-def _record(option, model, aux, profile, n=None) -> stream.Channel:
+def _record(option, model, aux, moves, profile, n=None):
+    """(record, the samples' surprises or None) of one option, over the first n samples (all: None)."""
     code_set, idx, exceptions, table, head, linked = option
     part = slice(None) if n is None else slice(0, n)
+    surprises = None
     if profile.coder == "lms":
         payload = model.encode_fast(table, idx[part], aux[part] if linked else None)
     else:
-        payload = model.encode(table, idx[part], head, aux[part] if linked else None)
-    return stream.Channel(code_set, head, exceptions, payload, linked)
+        surprises = np.empty(len(idx[part]))
+        payload = model.encode(table, idx[part], head, aux[part] if linked else None,
+                               moves[part] if linked and moves is not None else None, surprises)
+    return stream.Channel(code_set, head, exceptions, payload, linked), surprises
 
 
-def _best(options, model, aux, profile, n):
-    """(record, option) of the shortest record among the options, judged on the profile's trial
-    length of first samples (all of them when that is fewer or 0, and then the trial is the record):
-    payload scaled to the whole length, plus the record's fixed fields."""
+def _best(options, model, aux, moves, profile, n):
+    """(record, surprises, option) of the shortest record among the options, judged on the profile's
+    trial length of first samples (all of them when that is fewer or 0, and then the trial is the
+    record): payload scaled to the whole length, plus the record's fixed fields."""
     trial = min(n, profile.trial_samples or n)
     if len(options) == 1 or trial == n:
-        records = [_record(option, model, aux, profile) for option in options]
-        return min(zip(records, options, strict=True), key=lambda r: len(stream.write_channel(r[0])))
+        coded = [(*_record(option, model, aux, moves, profile), option) for option in options]
+        return min(coded, key=lambda r: len(stream.write_channel(r[0])))
 
     def estimate(option):
-        record = _record(option, model, aux, profile, trial)
+        record, _ = _record(option, model, aux, moves, profile, trial)
         fixed = len(stream.write_channel(record)) - len(record.payload)
         return fixed + len(record.payload) * n / max(trial, 1)
     option = min(options, key=estimate)
-    return _record(option, model, aux, profile), option
+    return (*_record(option, model, aux, moves, profile), option)
 
 
-def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True):
-    """(record, linearised samples) of the cheapest coding of one channel's samples x: verbatim, or
-    through the model on a code set, with or without a head and its refs' inputs aux. The linearised
-    samples (None unless linear) are what channels linked to this one are predicted from."""
-    coded, option = _best(list(_options(x, model, aux, profile)), model, aux, profile, len(x))
+def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None):
+    """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
+    verbatim, or through the model on a code set, with or without a head and its refs' inputs aux
+    (and, with MiddleOut, their surprises moves). The linearised samples and surprises (None unless
+    linear) are what channels linked to this one are predicted from."""
+    coded, surprises, option = _best(list(_options(x, model, aux, profile)), model, aux, moves, profile, len(x))
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
-        return verbatim, _linear(x, None, None, linear)
-    return coded, _linear(x, option[3], option[1], linear)
+        return verbatim, _linear(x, None, None, linear), surprises_of(None, len(x), profile, linear)
+    return coded, _linear(x, option[3], option[1], linear), surprises_of(surprises, len(x), profile, linear)
 
 
 def _linear(x, table, idx, wanted=True) -> np.ndarray | None:
@@ -87,24 +92,36 @@ def _linear(x, table, idx, wanted=True) -> np.ndarray | None:
     return x.astype(np.float64) if table is None else table.centres[idx]
 
 
-def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0], linear=True):
-    """(samples, linearised samples or None unless linear) of one channel record."""
+def surprises_of(surprises, n, profile, wanted=True) -> np.ndarray | None:
+    """A channel's surprises as the channels linked to it see them at a MiddleOut level: a verbatim
+    channel, coded without a prediction, surprises no one."""
+    if not (wanted and profile.middleout):
+        return None
+    return np.zeros(n) if surprises is None else surprises
+
+
+def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0], linear=True,
+                   moves=None):
+    """(samples, linearised samples, surprises; both None unless linear) of one channel record."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
-        return x, _linear(x, None, None, linear)
+        return x, _linear(x, None, None, linear), surprises_of(None, frames, profile, linear)
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for head {c.head}; its model has {model.n_heads}")
     table = c.code_set.table(model.adc)
+    surprises = None
     if profile.coder == "lms":
         if c.head != models.NO_HEAD:
             raise SpikeyError("corrupt stream: a head in a fast-level channel")
         idx = model.decode_fast(table, c.payload, frames, aux if c.linked else None)
     else:
-        idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None)
+        surprises = np.empty(frames)
+        idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None,
+                           moves if c.linked else None, surprises)
     x = table.values[idx].astype(np.int16)
     for pos, value in c.exceptions:
         x[pos] = value
-    return x, _linear(x, table, idx, linear)
+    return x, _linear(x, table, idx, linear), surprises_of(surprises, frames, profile, linear)
 
 
 # ---- blocks ---------------------------------------------------------------------------------------
@@ -115,15 +132,22 @@ def ref_inputs(linear: list, profile) -> np.ndarray:
     return crosschannel.fixed_refs(linear) if profile.coder == "lms" else crosschannel.inputs(linear)
 
 
+def ref_moves(surprises: list, profile) -> np.ndarray | None:
+    """What MiddleOut moves a linked channel's mean by: its refs' surprises at t+1, t and t-1."""
+    return crosschannel.inputs(surprises) if profile.middleout else None
+
+
 def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
-    records, linear = [], []
+    records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
     for c in range(x.shape[1]):
         aux = ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
-        record, lin = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted)
+        moves = ref_moves([surprises[j] for j in refs[c]], profile) if refs[c] else None
+        record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves)
         records.append(record)
         linear.append(lin)
+        surprises.append(surprise)
     return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
 
 
@@ -135,13 +159,15 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     start, stop = h.block_span(i)
     channels, samples_crc = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
-    linear = []
+    linear, surprises = [], []
     profile = profiles.PROFILES[h.level]
     wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
         aux = ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
-        x[:, c], lin = decode_channel(channel, stop - start, model, aux, profile, c in wanted)
+        moves = ref_moves([surprises[j] for j in h.refs[c]], profile) if channel.linked else None
+        x[:, c], lin, surprise = decode_channel(channel, stop - start, model, aux, profile, c in wanted, moves)
         linear.append(lin)
+        surprises.append(surprise)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
                           "(or the decoder faulty)")
@@ -196,7 +222,7 @@ def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     model = model or models.of_networks(profile.networks)
-    h = _header(layout, model, crosschannel.links(first, profile.max_refs), number, unsigned)
+    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number, unsigned)
     running = zlib.crc32(layout.prefix)
 
     def blocks():

@@ -7,27 +7,39 @@ import numpy as np
 from spikey.jit import njit
 
 from spikey import distribution as dist
+from spikey import middleout as mo
 from spikey import network as net
 from spikey import predictor as pred
 from spikey import rangecoder as rc
 
 
 @njit(cache=True)
-def state_size(n_scratch, n_rec, n_aux):
+def state_size(n_scratch, n_rec, n_aux, n_moves):
     """Float64 words of one channel's coder state: sample count, predictor (its regressor the channel's
-    own ORDER past values and n_aux inputs from other channels), head scratch and memory."""
+    own ORDER past values and n_aux inputs from other channels), head scratch and memory, and the
+    MiddleOut stage's RLS over n_moves refs' surprises."""
     n = pred.ORDER + n_aux
-    return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec
+    m = n_moves
+    return 1 + n + n * n + n + n + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec + m + m * m + m
 
 
 @njit(cache=True)
-def new_state(var_init, n_scratch, n_rec, n_aux):
+def new_state(var_init, n_scratch, n_rec, n_aux, n_moves):
     """One flat array holds a channel's whole state, so a stream can be paused, stored and resumed."""
-    s = np.zeros(state_size(n_scratch, n_rec, n_aux))
+    s = np.zeros(state_size(n_scratch, n_rec, n_aux, n_moves))
     w, P, h, gain, var, errors, x, z, rec = _views(s, n_scratch, n_rec, n_aux)
     pred.reset(w, P)
     var[0] = var_init
+    c, Pm, gm = _moves(s, n_moves)
+    mo.reset(c, Pm)
     return s
+
+
+@njit(cache=True)
+def _moves(s, m):
+    """The MiddleOut stage's weights, inverse correlation and gain: the state's last words."""
+    a = len(s) - (m + m * m + m)
+    return s[a:a + m], s[a + m:a + m + m * m].reshape((m, m)), s[a + m + m * m:]
 
 
 @njit(cache=True)
@@ -88,59 +100,87 @@ def _set_aux(h, aux, i):
         h[pred.ORDER + j] = aux[i, j]
 
 
+@njit(cache=True, inline="always")
+def _moved(c, moves, i, mean, inv_sigma):
+    """(mean the sample is coded with, the MiddleOut move in sigmas): unmoved without refs' surprises."""
+    if moves.shape[1] == 0:
+        return mean, 0.0
+    moved = mo.move(c, moves[i])
+    return mean + moved / inv_sigma, moved
+
+
+@njit(cache=True, inline="always")
+def _learn_move(c, Pm, gm, moves, i, y, mean, inv_sigma, moved):
+    if moves.shape[1] > 0:
+        mo.learn(c, Pm, gm, moves[i], mo.surprise(y, mean, inv_sigma), moved)
+
+
 @njit(cache=True, _nrt=False)
-def encode_block(idx, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out):
+def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out, surprises):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
-    aux[i] holds the other channels' inputs to the prediction of sample i (no columns: none)."""
+    aux[i] holds the other channels' inputs to the prediction of sample i (no columns: none), moves[i]
+    the refs' surprises MiddleOut moves the mean by (no columns: no move); each sample's own surprise
+    goes to surprises[i]."""
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
+    c, Pm, gm = _moves(s, moves.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        coded, moved = _moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
-        lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
+        lo = dist.cumulative(k, n_bins, edges, coded, inv_sigma, table)
+        hi = dist.cumulative(k + 1, n_bins, edges, coded, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
+        surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
+        _learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
     s[0] = t0 + len(idx)
 
 
 @njit(cache=True)
-def encode_bins(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
+def encode_bins(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2, surprises):
+    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1], moves.shape[1])
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_block(idx, aux, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out)
+    encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out, surprises)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, _nrt=False)
-def decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, st, idx):
+def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, st, idx,
+                 surprises):
     """Decode len(idx) bin indices into idx, continuing from state s and range-decoder state st."""
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     w, P, h, gain, var, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
+    c, Pm, gm = _moves(s, moves.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        coded, moved = _moved(c, moves, i, mean, inv_sigma)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
-        k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_sigma, table, cells)
+        k, lo, hi = dist.find_bin(target, n_bins, edges, coded, inv_sigma, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
+        surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
+        _learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
         idx[i] = k
     s[0] = t0 + len(idx)
 
 
 @njit(cache=True)
-def decode_bins(buf, n_samples, aux, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2):
-    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
+def decode_bins(buf, n_samples, aux, moves, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2,
+                surprises):
+    s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1], moves.shape[1])
     idx = np.empty(n_samples, dtype=np.int32)
-    decode_block(buf, aux, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf), idx)
+    decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1, wr, w2, b2, s, rc.decoder_new(buf),
+                 idx, surprises)
     return idx

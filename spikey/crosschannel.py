@@ -11,7 +11,6 @@ import numpy as np
 from spikey import fastcoder
 
 LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
-MIN_CORRELATION = 0.2     # |r| of first differences below which a link is not tried
 
 
 def correlations(x: np.ndarray) -> np.ndarray:
@@ -22,17 +21,17 @@ def correlations(x: np.ndarray) -> np.ndarray:
     return np.abs(d.T @ d) / np.maximum(np.outer(norm, norm), 1e-300)
 
 
-def links(x: np.ndarray, max_refs: int) -> list:
+def links(x: np.ndarray, max_refs: int, min_r: float) -> list:
     """For each channel of frames x (n, channels), up to max_refs earlier channels whose first
-    differences correlate most with its own, strongest first (each adds len(LAGS) inputs to an
-    O(n^2) update: the level's profile says how many)."""
+    differences correlate most with its own, at least min_r, strongest first (each adds len(LAGS)
+    inputs to an O(n^2) update: the level's profile says how many, and how weak a link it tries)."""
     if x.shape[1] < 2:      # nothing to link; and no matrix product, after which numpy's BLAS threads
         return [[] for _ in range(x.shape[1])]      # spin beside the coder for a while (perf: 24% of a run)
     r = correlations(x)
     refs = []
     for c in range(x.shape[1]):
         order = np.argsort(-r[c, :c], kind="stable")[:max_refs]
-        refs.append([int(j) for j in order if r[c, j] >= MIN_CORRELATION])
+        refs.append([int(j) for j in order if r[c, j] >= min_r])
     return refs
 
 

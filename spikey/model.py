@@ -48,19 +48,22 @@ class Model:
         predictor's Gaussian unchanged (zero shift, factor 1)."""
         return _NO_HEAD if i == NO_HEAD else self.heads[i]
 
-    def encode(self, table: BinTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
+    def encode(self, table: BinTable, idx: np.ndarray, head: int = 0, aux=None, moves=None, surprises=None) -> bytes:
         """Range-coded payload of bin indices idx on table, from a fresh predictor; aux (len(idx), m):
-        other channels' inputs to each prediction (spikey/crosschannel.py)."""
-        aux = _no_aux(len(idx)) if aux is None else aux
-        return kernels.encode_bins(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                                   pred.VAR_RATE, *self.head(head)).tobytes()
+        other channels' inputs to each prediction (spikey/crosschannel.py); moves (len(idx), m'): the
+        refs' surprises MiddleOut moves each mean by (spikey/middleout.py); surprises, when given, gets
+        each sample's own."""
+        n = len(idx)
+        return kernels.encode_bins(idx, _none(n, aux), _none(n, moves), table.edges, table.centres, dist.GAUSSIAN_CDF,
+                                   pred.VAR_INIT, pred.VAR_RATE, *self.head(head), _out(n, surprises)).tobytes()
 
-    def decode(self, table: BinTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
+    def decode(self, table: BinTable, payload: bytes, n: int, head: int = 0, aux=None, moves=None,
+               surprises=None) -> np.ndarray:
         """The n bin indices (int32) that encode turned into payload."""
         buf = np.frombuffer(payload, dtype=np.uint8)
-        aux = _no_aux(n) if aux is None else aux
-        return _decodable(kernels.decode_bins(buf, n, aux, table.edges, table.centres, table.cells,
-                                              dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE, *self.head(head)))
+        return _decodable(kernels.decode_bins(buf, n, _none(n, aux), _none(n, moves), table.edges, table.centres,
+                                              table.cells, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
+                                              *self.head(head), _out(n, surprises)))
 
     def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):
@@ -86,8 +89,12 @@ def _decodable(idx: np.ndarray) -> np.ndarray:
     return idx
 
 
-def _no_aux(n: int) -> np.ndarray:
-    return np.zeros((n, 0))
+def _none(n: int, columns) -> np.ndarray:
+    return np.zeros((n, 0)) if columns is None else columns
+
+
+def _out(n: int, surprises) -> np.ndarray:
+    return np.empty(n) if surprises is None else surprises
 
 
 def _no_refs(n: int) -> np.ndarray:

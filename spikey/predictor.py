@@ -65,13 +65,27 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
     channel's own history is shifted here.
 
     var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
+    """
+    e = y - mu
+    if t > 0 and var_rate > 0:
+        var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
+    if not rls(w, P, h, gain, e):
+        reset(w, P)
+    for i in range(ORDER - 1, 0, -1):
+        h[i] = h[i - 1]
+    h[0] = y
+
+
+@njit(cache=True, inline="always")
+def rls(w, P, h, gain, e):
+    """One recursive-least-squares step of weights w (inverse correlation P) on regressor h, whose
+    prediction w.h missed by e; gain is scratch. False where P's trace (before the step) or the sum of
+    w is no longer finite: the caller starts over. Also the MiddleOut stage's (spikey/middleout.py).
+
     No sum is reordered for speed: each gain[i] and each P[i, j] is computed in the same order as the
     plain formula, so the bits match the interpreter's.
     """
     n = len(w)
-    e = y - mu
-    if t > 0 and var_rate > 0:
-        var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
     trace = 0.0
     for i in range(n):
         trace += P[i, i]
@@ -91,8 +105,4 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
         gi = gain[i]
         for j in range(n):
             P[i, j] = (P[i, j] - (gi * gain[j]) * inv_den) * forget
-    if not (math.isfinite(trace) and math.isfinite(wsum)):
-        reset(w, P)
-    for i in range(ORDER - 1, 0, -1):
-        h[i] = h[i - 1]
-    h[0] = y
+    return math.isfinite(trace) and math.isfinite(wsum)

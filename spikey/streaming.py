@@ -21,14 +21,14 @@ class StreamEncoder:
         model = model or models.default()
         self.table = model.adc
         self.head = model.head(head)
-        self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head[1], self.head[2]), 0)
+        self.state = new_state(pred.VAR_INIT, *net.state_sizes(self.head[1], self.head[2]), 0, 0)
         self.coder = rc.encoder_new()
         self.out = np.zeros(64, dtype=np.uint8)
         self.started = False       # the coder's first byte is always 0 and is not sent
         self.held_zeros = 0        # zero bytes are sent only once a later byte shows they are not the end
 
     def state_bytes(self) -> int:
-        return 8 * (state_size(*net.state_sizes(self.head[1], self.head[2]), 0) + len(rc.encoder_new()))
+        return 8 * (state_size(*net.state_sizes(self.head[1], self.head[2]), 0, 0) + len(rc.encoder_new()))
 
     def push(self, samples) -> bytes:
         idx, off = self.table.indices(np.asarray(samples, dtype=np.int16))
@@ -38,8 +38,9 @@ class StreamEncoder:
         if len(self.out) < 4 * len(idx) + 16:
             self.out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
         self.coder[4] = 0
-        encode_block(idx, np.zeros((len(idx), 0)), self.table.edges, self.table.centres, dist.GAUSSIAN_CDF,
-                     pred.VAR_RATE, *self.head, self.state, self.coder, self.out)
+        no_columns = np.zeros((len(idx), 0))
+        encode_block(idx, no_columns, no_columns, self.table.edges, self.table.centres, dist.GAUSSIAN_CDF,
+                     pred.VAR_RATE, *self.head, self.state, self.coder, self.out, np.empty(len(idx)))
         return self._send(self.out[:self.coder[4]].tobytes())
 
     def finish(self) -> bytes:

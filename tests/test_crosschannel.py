@@ -12,11 +12,11 @@ from spikey.model import NO_HEAD
 def test_links_name_the_most_correlated_earlier_channels():
     x = common_mode()
     x[:, 2] = np.random.default_rng(5).integers(-50, 50, len(x))        # noise: linked to nothing
-    refs = crosschannel.links(x, 2)
+    refs = crosschannel.links(x, 2, 0.2)
     assert refs[0] == [] and refs[2] == []
     assert all(j < c for c, r in enumerate(refs) for j in r) and 0 in refs[1]
     assert all(len(r) <= 2 for r in refs) and len(refs[4]) == 2
-    assert crosschannel.links(np.zeros((100, 3), np.int16), 4) == [[], [], []]
+    assert crosschannel.links(np.zeros((100, 3), np.int16), 4, 0.2) == [[], [], []]
 
 
 def test_inputs_are_a_refs_samples_around_the_instant():
@@ -40,11 +40,11 @@ def test_a_link_is_kept_only_where_it_pays():
     rng = np.random.default_rng(3)
     a = np.cumsum(rng.integers(-3, 4, 8000)).astype(np.int16)
     model = codec.models.default()
-    _, linear = codec.encode_channel(a, model)
+    _, linear, _ = codec.encode_channel(a, model)
     aux = crosschannel.inputs([linear])
     for b, pays in ((a // 2 + rng.integers(-1, 2, 8000), True), (rng.integers(-2000, 2000, 8000), False)):
-        chosen, _ = codec.encode_channel(b.astype(np.int16), model, aux)
-        alone, _ = codec.encode_channel(b.astype(np.int16), model)
+        chosen, _, _ = codec.encode_channel(b.astype(np.int16), model, aux)
+        alone, _, _ = codec.encode_channel(b.astype(np.int16), model)
         assert len(stream.write_channel(chosen)) <= len(stream.write_channel(alone))
         if pays:
             assert chosen.linked and len(stream.write_channel(chosen)) < 0.8 * len(stream.write_channel(alone))

@@ -21,7 +21,7 @@ def test_models_of_several_files_hold_their_heads_in_turn_and_a_stream_of_anothe
     one = models.default()
     both = models.of_networks(profiles.PROFILES[2].networks)
     assert both.n_heads > one.n_heads
-    assert all(np.array_equal(a, b) for i in range(one.n_heads) for a, b in zip(both.head(i), one.head(i)))
+    assert all(np.array_equal(a, b) for i in range(one.n_heads) for a, b in zip(both.head(i), one.head(i), strict=True))
     ids = {models.of_networks(p.networks).id for p in profiles.PROFILES}
     assert len(ids) == len({p.networks for p in profiles.PROFILES})
     with pytest.raises(SpikeyError, match="other weights"):

@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import channels_of, opened
+from conftest import SAMPLES, channels_of, opened
 from spikey import SpikeyError, codec, stream
 from spikey.model import default
 
@@ -93,8 +93,13 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     assert (len(encoded), f"{zlib.crc32(encoded):08x}") == GOLDEN_STREAM
     fast = codec.encode_samples(x, rate=30000, level="fast")     # the fast level's constants are not in the id
     assert (len(fast), f"{zlib.crc32(fast):08x}") == GOLDEN_FAST_STREAM
+    linked = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000, level="max")   # MiddleOut
+    lstm = codec.encode(SAMPLES[0].read_bytes(), level="max")                                      # the LSTM head
+    assert [(len(s), f"{zlib.crc32(s):08x}") for s in (linked, lstm)] == GOLDEN_MAX_STREAMS
+    assert channels_of(linked)[1].linked and channels_of(lstm)[0].head == 1
 
 
 GOLDEN_MODEL_ID = "67a6b791"
 GOLDEN_STREAM = (2021, "535b2938")
 GOLDEN_FAST_STREAM = (1650, "a070fcd1")     # unchanged since the fast level came (links added none here)
+GOLDEN_MAX_STREAMS = [(2012, "6a8765e9"), (51856, "f7a4e9f9")]

@@ -6,6 +6,7 @@ import numpy as np
 
 from spikey import codec, codesets, coder, crosschannel, fastcoder, profiles, stream
 from spikey import distribution as dist
+from spikey import middleout as mo
 from spikey import network as net
 from spikey import predictor as pred
 from spikey.jit import njit
@@ -16,25 +17,30 @@ PAIR_MAX_FRAMES = 1 << 22        # mono recordings longer than this stay out of 
 
 
 @njit(cache=True)
-def ideal_bits(idx, aux, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
+def ideal_bits(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2):
     """coder.encode_block's loop from a fresh state, with the range coder replaced by a record: each
-    sample's ideal code length -log2(frequency / total) in bits, and the mean and 1/sigma it was coded with."""
+    sample's ideal code length -log2(frequency / total) in bits, the mean and 1/sigma it was coded with,
+    and its surprise (spikey/middleout.py)."""
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
-    s = coder.new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1])
+    s = coder.new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1], moves.shape[1])
     w, P, h, gain, var, errors, x, z, rec = coder._views(s, *net.state_sizes(b1, wr), aux.shape[1])
+    c, Pm, gm = coder._moves(s, moves.shape[1])
     n = len(idx)
-    bits, means, inv_sigmas = np.empty(n), np.empty(n), np.empty(n)
+    bits, means, inv_sigmas, surprises = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         coder._set_aux(h, aux, i)
         mu, mean, inv_sigma = coder.predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        coded, moved = coder._moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
-        lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
+        lo = dist.cumulative(k, n_bins, edges, coded, inv_sigma, table)
+        hi = dist.cumulative(k + 1, n_bins, edges, coded, inv_sigma, table)
         bits[i] = np.log2(total / (hi - lo))
-        means[i], inv_sigmas[i] = mean, inv_sigma
+        means[i], inv_sigmas[i] = coded, inv_sigma
+        surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
+        coder._learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
         coder.observe(w, P, h, gain, var, errors, var_rate, i, centres[k], mu)
-    return bits, means, inv_sigmas
+    return bits, means, inv_sigmas, surprises
 
 
 @njit(cache=True)
@@ -60,23 +66,24 @@ def fast_ideal_bits(idx, edges, table, refs):
     return bits, z
 
 
-def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile):
-    """(bits of each sample, standardised residuals or None, linearised samples) of one channel of one
-    block: its record rerun sample by sample by the level's loop; a verbatim record costs 16 bits a sample.
-    aux: its refs' inputs, as codec.ref_inputs gives them for the level."""
+def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile, moves=None):
+    """(bits of each sample, standardised residuals or None, linearised samples, surprises or None) of
+    one channel of one block: its record rerun sample by sample by the level's loop; a verbatim record
+    costs 16 bits a sample. aux, moves: its refs' inputs, as codec.ref_inputs and ref_moves give them."""
     n = len(x)
     if record.code_set.coding == codesets.VERBATIM:
-        return np.full(n, 16.0), None, x.astype(np.float64)
+        return np.full(n, 16.0), None, x.astype(np.float64), codec.surprises_of(None, n, profile)
     table = record.code_set.table(model.adc)
     idx, _ = table.indices(x)
     if profile.coder == "lms":
         refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
         bits, z = fast_ideal_bits(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
-        return bits, z, table.centres[idx]
+        return bits, z, table.centres[idx], None
     aux = aux if record.linked else np.zeros((n, 0))
-    bits, mean, inv_sigma = ideal_bits(idx, aux, table.edges, table.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
-                                       pred.VAR_RATE, *model.head(record.head))
-    return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx]
+    moves = moves if record.linked and moves is not None else np.zeros((n, 0))
+    bits, mean, inv_sigma, surprises = ideal_bits(idx, aux, moves, table.edges, table.centres, dist.GAUSSIAN_CDF,
+                                                  pred.VAR_INIT, pred.VAR_RATE, *model.head(record.head))
+    return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx], codec.surprises_of(surprises, n, profile)
 
 
 def measure(data: bytes, model) -> dict:
@@ -95,11 +102,14 @@ def measure(data: bytes, model) -> dict:
         a, b = h.block_span(i)
         records, _ = stream.read_block(s.block_bytes(i), h, b - a)
         x = s.frames(i)
-        linear, block = [], np.zeros(b - a)
+        linear, surprises, block = [], [], np.zeros(b - a)
         for c, record in enumerate(records):
             aux = codec.ref_inputs([linear[j] for j in h.refs[c]], profile) if record.linked else None
-            sample_bits, z, lin = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, profile)
+            moves = codec.ref_moves([surprises[j] for j in h.refs[c]], profile) if record.linked else None
+            sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, profile,
+                                                         moves)
             linear.append(lin)
+            surprises.append(surprise)
             block += sample_bits
             if z is not None:
                 counts, _ = np.histogram(z, Z_EDGES)

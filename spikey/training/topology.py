@@ -111,11 +111,12 @@ def recording(path, out_path, channels=None):
     layout, x = container.read_recording(path, channels)
     first = x[:codec.block_frames(layout.channels)]
     r = crosschannel.correlations(first)
-    refs = crosschannel.links(first, profiles.PROFILES[0].max_refs)
+    default = profiles.PROFILES[0]
+    refs = crosschannel.links(first, default.max_refs, default.min_r)
     linked = [{"channel": c, "refs": [{"channel": j, "r": round(float(r[c, j]), 4)} for j in js]}
               for c, js in enumerate(refs) if js]
     print(f"{layout.channels} channels, {layout.frames} frames; {len(linked)} linked to earlier channels "
-          f"(|r| of first differences >= {crosschannel.MIN_CORRELATION}, up to {profiles.PROFILES[0].max_refs} each)")
+          f"(|r| of first differences >= {default.min_r}, up to {default.max_refs} each)")
     for link in linked:
         print(f"  channel {link['channel']}: " + ", ".join(f"{e['channel']} (r {e['r']:.2f})" for e in link["refs"]))
     Path(out_path).write_text(json.dumps({"channels": layout.channels, "links": linked}, indent=1))

@@ -24,7 +24,7 @@ DEFAULTS = {"seed": 0, "examples_per_file": 4000, "validation_stride": 4, "hidde
             "steps": 3000, "region_steps": 1000, "batch": 4096, "learning_rate": 0.002, "log_every": 250,
             "learn_widths": False, "width_steps": 500, "width_learning_rate": 0.0005, "projector": "fc",
             "lstm_window": 64, "lstm_burn_in": 16, "lstm_windows_per_file": 128, "lstm_batch": 256,
-            "network": models.NETWORK_FILE}
+            "network": models.NETWORK_FILE, "weights_dtype": "float32"}
 
 
 def load_config(path) -> dict:
@@ -72,7 +72,7 @@ def best_head_bits(heads, val_parts):
 
 def save(heads, out_dir: Path, cfg: dict, report: dict):
     from spikey.profiles import PROFILES
-    arrays = {k: np.stack([h.arrays()[k] for h in heads]).astype(np.float32) for k in heads[0].arrays()}
+    arrays = {k: np.stack([h.arrays()[k] for h in heads]).astype(cfg["weights_dtype"]) for k in heads[0].arrays()}
     path = out_dir / cfg["network"]
     np.savez_compressed(path, **arrays)
     # the id each level that uses this file now writes, where out_dir holds its model's other files too
