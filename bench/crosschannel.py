@@ -4,8 +4,9 @@
 
 Rows: each channel alone with the learned head always on (the model before cross-channel work); + the
 encoder may drop the head on code sets other than the ADC's; + links to up to 4 earlier channels (the
-default level); the max level (8 links, options judged on whole blocks); the fast level without and
-with its links (integer taps on 4 earlier channels' differences). Then the links
+default level); the max level (8 links from |r| 0.05, options judged on whole blocks, the LSTM head
+as well, MiddleOut), and before it without MiddleOut and with the default's |r| 0.2; the fast level
+without and with its links (integer taps on 4 earlier channels' differences). Then the links
 the default level found in each recording, and ns/sample of encoding and decoding at each level.
 """
 import io
@@ -19,13 +20,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spikey import codec, kernels, model, profiles  # noqa: E402
+from spikey import codec, kernels, profiles  # noqa: E402
 
 DEFAULT = profiles.PROFILES[0]
 VARIANTS = {
     "channels alone, head always": replace(DEFAULT, max_refs=0, no_head=False),
     "+ no head where it pays": replace(DEFAULT, max_refs=0),
     "+ links to 4 earlier channels (default)": DEFAULT,
+    "max, links from |r| 0.2, no MiddleOut": replace(profiles.PROFILES[2], min_r=0.2, middleout=False),
+    "max, no MiddleOut": replace(profiles.PROFILES[2], middleout=False),
     "max level": profiles.PROFILES[2],
     "fast level, channels alone": replace(profiles.PROFILES[1], max_refs=0),
     "fast level (links to 4 earlier channels)": profiles.PROFILES[1],
@@ -63,7 +66,7 @@ def main():
         print(f"{label:<42}" + "".join(f"{v:>18.4f}" for v in ratios), flush=True)
     print("\nlinks the default level found (channel: refs)")
     for k, (data, _, _) in streams["+ links to 4 earlier channels (default)"].items():
-        h = codec.Opened(io.BytesIO(data), len(data), model.default()).header
+        h = codec.Opened(io.BytesIO(data), len(data)).header
         linked = {c: r for c, r in enumerate(h.refs) if r}
         shown = ", ".join(f"{c}: {r}" for c, r in list(linked.items())[:6]) + (" ..." if len(linked) > 6 else "")
         print(f"  {k:<20} {len(linked)} of {h.channels} channels linked; {shown or 'none'}")
