@@ -26,11 +26,9 @@ def reset(c, P):
 
 @njit(cache=True, inline="always")
 def move(c, zr):
-    """The mean's move in sigmas for refs' surprises zr (one row: t+1, t, t-1 per ref, header order)."""
-    s = 0.0
-    for j in range(len(c)):
-        s += c[j] * zr[j]
-    return s
+    """The mean's move in sigmas for refs' surprises zr (one row: t+1, t, t-1 per ref, header order):
+    the stage's RLS prediction."""
+    return pred.predict(c, zr)
 
 
 @njit(cache=True, inline="always")
