@@ -78,7 +78,7 @@ def test_the_numbers_are_spikey_infos(made):
     assert [row[4] for row in per_channel] == [" ".join(map(str, ch["refs"])) or "-" for ch in d["per channel"]]
 
 
-@pytest.mark.parametrize("level", ["default", "fast"])
+@pytest.mark.parametrize("level", ["default", "fast", "max"])
 @pytest.mark.parametrize("linked", [False, True], ids=["recording", "linked channels"])
 def test_ideal_code_lengths_add_up_to_the_payload(level, linked):
     """The per-sample rerun is the level's own loop: its ideal bits are the range coder's within a few bytes."""
@@ -87,7 +87,7 @@ def test_ideal_code_lengths_add_up_to_the_payload(level, linked):
         assert opened(data).header.refs[2]
     else:
         data = codec.encode(SAMPLES[0].read_bytes(), level=level)
-    m = measure.measure(data, codec.models.default())
+    m = measure.measure(data)
     d = info.describe(data)
     assert m["residuals"] == d["frames"] * d["channels"]
     assert m["ideal bits"] == pytest.approx(m["payload bits"], rel=0.01)

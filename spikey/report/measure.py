@@ -86,12 +86,12 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile, mov
     return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx], codec.surprises_of(surprises, n, profile)
 
 
-def measure(data: bytes, model) -> dict:
+def measure(data: bytes, model=None) -> dict:
     """Over a stream, block by block: bits/sample per window of frames (all channels), the histogram of
     standardised residuals, ideal and payload bits of the channels rerun, the first block's link
     correlations, and a short mono recording's samples."""
     s = codec.Opened(io.BytesIO(data), len(data), model)
-    h = s.header
+    h, model = s.header, s.model
     profile = profiles.PROFILES[h.level]
     window = max(1, round(WINDOW_S * h.rate)) if h.rate else 1000
     bits = np.zeros(-(-h.frames // window))
