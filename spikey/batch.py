@@ -154,13 +154,15 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
         print(f"error: {e}", file=sys.stderr)
         return 2
     with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
-        if scheduler:
-            results = run_dask(work, p.jobs, options, scheduler, advance) if p.jobs else []
+        if not p.jobs:
+            results = []
+        elif scheduler:
+            results = run_dask(work, p.jobs, options, scheduler, advance)
         elif len(p.jobs) == 1:      # one file: coded in this process (no worker to start), its blocks share the cores
             results = [code_one(work, *p.jobs[0], dict(options, workers=jobs or os.cpu_count()))]
             advance()
         else:
-            results = run_local(work, p.jobs, options, jobs, advance) if p.jobs else []
+            results = run_local(work, p.jobs, options, jobs, advance)
     failed = p.failed + [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)

@@ -100,21 +100,6 @@ def _set_aux(h, aux, i):
         h[pred.ORDER + j] = aux[i, j]
 
 
-@njit(cache=True, inline="always")
-def _moved(c, moves, i, mean, inv_sigma):
-    """(mean the sample is coded with, the MiddleOut move in sigmas): unmoved without refs' surprises."""
-    if moves.shape[1] == 0:
-        return mean, 0.0
-    moved = mo.move(c, moves[i])
-    return mean + moved / inv_sigma, moved
-
-
-@njit(cache=True, inline="always")
-def _learn_move(c, Pm, gm, moves, i, y, mean, inv_sigma, moved):
-    if moves.shape[1] > 0:
-        mo.learn(c, Pm, gm, moves[i], mo.surprise(y, mean, inv_sigma), moved)
-
-
 @njit(cache=True, _nrt=False)
 def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out, surprises):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
@@ -129,13 +114,13 @@ def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w
     for i in range(len(idx)):
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
-        coded, moved = _moved(c, moves, i, mean, inv_sigma)
+        coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, coded, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_bins, edges, coded, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
         surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
-        _learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
+        mo.learn(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, move)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
     s[0] = t0 + len(idx)
 
@@ -162,7 +147,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
     for i in range(len(idx)):
         _set_aux(h, aux, i)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
-        coded, moved = _moved(c, moves, i, mean, inv_sigma)
+        coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
@@ -170,7 +155,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
         k, lo, hi = dist.find_bin(target, n_bins, edges, coded, inv_sigma, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
-        _learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
+        mo.learn(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, move)
         observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
         idx[i] = k
     s[0] = t0 + len(idx)

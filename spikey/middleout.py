@@ -8,6 +8,8 @@ per channel and block, by the predictor's own RLS (spikey/predictor.py) on the c
 before the move: how much of a neighbour's surprise reaches this lead is learned where it happens, so
 no table is fitted to one kind of recording. The RLS regressor takes the refs' samples (their shared
 signal); this stage takes what the refs' predictors did not expect (their shared news).
+
+moves (n, 3R) holds the refs' surprises, one row a sample; with no columns there is no stage.
 """
 from spikey import predictor as pred
 from spikey.jit import njit
@@ -25,13 +27,6 @@ def reset(c, P):
 
 
 @njit(cache=True, inline="always")
-def move(c, zr):
-    """The mean's move in sigmas for refs' surprises zr (one row: t+1, t, t-1 per ref, header order):
-    the stage's RLS prediction."""
-    return pred.predict(c, zr)
-
-
-@njit(cache=True, inline="always")
 def surprise(y, mean, inv_sigma):
     z = (y - mean) * inv_sigma
     if not (z >= -Z_CLIP):      # also catches NaN
@@ -42,8 +37,16 @@ def surprise(y, mean, inv_sigma):
 
 
 @njit(cache=True, inline="always")
-def learn(c, P, gain, zr, target, moved):
-    """After the sample: target is the channel's surprise before the move, moved what c predicted."""
-    if not pred.rls(c, P, zr, gain, target - moved):
-        reset(c, P)
+def moved(c, moves, i, mean, inv_sigma):
+    """(the mean sample i is coded with, the move in sigmas: the stage's RLS prediction c . moves[i])."""
+    if moves.shape[1] == 0:
+        return mean, 0.0
+    move = pred.predict(c, moves[i])
+    return mean + move / inv_sigma, move
 
+
+@njit(cache=True, inline="always")
+def learn(c, P, gain, moves, i, y, mean, inv_sigma, move):
+    """After sample i (value y): the target is the channel's surprise before the move (mean unmoved)."""
+    if moves.shape[1] > 0 and not pred.rls(c, P, moves[i], gain, surprise(y, mean, inv_sigma) - move):
+        reset(c, P)

@@ -21,6 +21,7 @@ from spikey import network as net
 from spikey import predictor as pred
 from spikey import fastcoder, kernels
 from spikey.bins import BinTable, load_adc_table
+from spikey.profiles import PROFILES
 
 # Package data, so that an installed wheel codes anywhere; the checkout's weights/ links here (the
 # challenge counts that folder's bytes).
@@ -141,7 +142,6 @@ def default() -> Model:
 def for_stream(model_id: bytes, model: Model | None = None) -> Model:
     """The model a stream names: the one given, which must be it, or that of a level of this spikey
     (among those whose files the weights folder holds)."""
-    from spikey.profiles import PROFILES
     rows = [p.networks for p in PROFILES if all(os.path.exists(os.path.join(WEIGHTS_DIR, n)) for n in p.networks)]
     known = [model] if model else (of_networks(n) for n in dict.fromkeys(rows))
     have = []

@@ -7,25 +7,27 @@ from spikey import codec, profiles
 from spikey import middleout as mo
 
 
-def _learn(zr, target, m):
+def _learn(moves, target):
+    """The stage run over rows of refs' surprises with targets given as surprises (mean 0, sigma 1)."""
+    m = moves.shape[1]
     c, P, gain = np.zeros(m), np.zeros((m, m)), np.zeros(m)
     mo.reset(c, P)
-    moves = np.empty(len(zr))
-    for i in range(len(zr)):
-        moves[i] = mo.move(c, zr[i])
-        mo.learn(c, P, gain, zr[i], target[i], moves[i])
-    return c, moves
+    predicted = np.empty(len(moves))
+    for i in range(len(moves)):
+        _, predicted[i] = mo.moved(c, moves, i, 0.0, 1.0)
+        mo.learn(c, P, gain, moves, i, target[i], 0.0, 1.0, predicted[i])
+    return c, predicted
 
 
 def test_the_stage_learns_how_much_of_a_neighbours_surprise_reaches_a_lead():
     rng = np.random.default_rng(0)
     zr = rng.normal(size=(20000, 3))
     target = 0.4 * zr[:, 1] + rng.normal(size=20000) * 0.9
-    c, moves = _learn(zr, target, 3)
+    c, predicted = _learn(zr, target)
     assert abs(c[1] - 0.4) < 0.03 and abs(c[0]) < 0.03 and abs(c[2]) < 0.03
     late = slice(10000, None)
-    assert np.mean((target[late] - moves[late]) ** 2) < 0.85 * np.mean(target[late] ** 2)
-    c, _ = _learn(np.full((100, 2), np.nan), np.zeros(100), 2)      # never a state that is not finite
+    assert np.mean((target[late] - predicted[late]) ** 2) < 0.85 * np.mean(target[late] ** 2)
+    c, _ = _learn(np.full((100, 2), np.nan), np.zeros(100))      # never a state that is not finite
     assert np.isfinite(c).all()
 
 

@@ -52,12 +52,11 @@ def analyse(path, channels=None, rate=0, codecs=()) -> dict:
     """Everything the report shows of one input (a recording or a stream). Runs in a worker process."""
     with fileio.opened_input(path) as (f, size), tempfile.TemporaryDirectory() as tmp:
         data, original = _stream_of(str(path), f, size, channels, rate, tmp)
-        opened = codec.Opened(io.BytesIO(data), len(data))
-        h = opened.header
+        h = codec.Opened(io.BytesIO(data), len(data)).header
         if h.container == stream.GENERIC:
             raise SpikeyError("the stream holds a file Spikey does not model: there is nothing to report")
         return {"name": Path(path).name, "stream": original != str(path), "info": describe(data),
-                "file bytes": os.path.getsize(original), "refs": h.refs, **measure(data, opened.model),
+                "file bytes": os.path.getsize(original), "refs": h.refs, **measure(data),
                 "compare": compare.sizes(original, h, codecs, tmp)}
 
 

@@ -31,14 +31,14 @@ def ideal_bits(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b
     for i in range(n):
         coder._set_aux(h, aux, i)
         mu, mean, inv_sigma = coder.predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
-        coded, moved = coder._moved(c, moves, i, mean, inv_sigma)
+        coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, coded, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_bins, edges, coded, inv_sigma, table)
         bits[i] = np.log2(total / (hi - lo))
         means[i], inv_sigmas[i] = coded, inv_sigma
         surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
-        coder._learn_move(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, moved)
+        mo.learn(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, move)
         coder.observe(w, P, h, gain, var, errors, var_rate, i, centres[k], mu)
     return bits, means, inv_sigmas, surprises
 
