@@ -13,12 +13,21 @@ from spikey import fastcoder
 LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
 
 
+EXACT_FRAMES = 1 << 21    # sums of int16 differences' products stay below 2^53 over fewer frames than this
+
+
 def correlations(x: np.ndarray) -> np.ndarray:
-    """|r| of the first differences of every two channels of frames x (n, channels): (channels, channels)."""
+    """|r| of the first differences of every two channels of frames x (n, channels): (channels, channels).
+    The sums are of integers below 2^53, so exact whatever order a BLAS adds them in: the links an
+    encoder picks (and so its bytes) are the same on every machine, near-ties included."""
+    if len(x) > EXACT_FRAMES:
+        raise ValueError(f"correlations over {len(x)} frames: at most {EXACT_FRAMES} are summed exactly")
     d = np.diff(x.astype(np.float64), axis=0)
-    d -= d.mean(axis=0) if len(d) else 0.0
-    norm = np.sqrt((d * d).sum(axis=0))
-    return np.abs(d.T @ d) / np.maximum(np.outer(norm, norm), 1e-300)
+    n = max(len(d), 1)
+    s = d.sum(axis=0)
+    cov = d.T @ d - np.outer(s, s) / n
+    var = np.maximum(np.diag(cov), 0.0)       # a rounding below 0 where a channel is a ramp
+    return np.abs(cov) / np.maximum(np.sqrt(np.outer(var, var)), 1e-300)
 
 
 def links(x: np.ndarray, max_refs: int, min_r: float) -> list:

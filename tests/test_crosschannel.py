@@ -19,6 +19,20 @@ def test_links_name_the_most_correlated_earlier_channels():
     assert crosschannel.links(np.zeros((100, 3), np.int16), 4, 0.2) == [[], [], []]
 
 
+def test_correlations_are_exact_whatever_the_order_of_summation():
+    rng = np.random.default_rng(8)
+    x = np.cumsum(rng.integers(-3000, 3000, (5000, 6)), axis=0).clip(-32768, 32767).astype(np.int16)
+    x[:, 5] = np.arange(5000) * 3          # a ramp: no variance in its differences
+    r = crosschannel.correlations(x)
+    perm = np.array([3, 0, 5, 1, 4, 2])
+    assert np.array_equal(crosschannel.correlations(x[:, perm]), r[np.ix_(perm, perm)])   # another order, same bits
+    assert np.array_equal(crosschannel.correlations(x[::-1]), r)
+    d = np.diff(x[:, :5].astype(np.float64), axis=0)
+    assert np.allclose(r[:5, :5], np.abs(np.corrcoef(d.T)), atol=1e-12) and not r[5].any()
+    with pytest.raises(ValueError, match="exactly"):
+        crosschannel.correlations(np.zeros((crosschannel.EXACT_FRAMES + 1, 2), np.int16))
+
+
 def test_inputs_are_a_refs_samples_around_the_instant():
     aux = crosschannel.inputs([np.arange(1.0, 6.0), -np.arange(1.0, 6.0)])
     assert aux.shape == (5, 2 * len(crosschannel.LAGS))
