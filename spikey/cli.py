@@ -139,9 +139,11 @@ def _app():
                level: str = typer.Option("default", "--level", help="fast, default or max (docs/levels.md)")):
         """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
         from spikey import batch, profiles
-        if level not in profiles.NAMES:
-            print(f"error: --level must be one of {', '.join(profiles.NAMES)}", file=sys.stderr)
-            raise typer.Exit(2)
+        try:
+            profiles.index(level)
+        except SpikeyError as e:
+            print(f"error: --level: {e}", file=sys.stderr)
+            raise typer.Exit(2) from None
         raise typer.Exit(batch.run("encode", inputs, out, jobs, force, scheduler, channels=channels, rate=rate,
                                    level=level))
 

@@ -45,6 +45,9 @@ def test_batch_and_verify(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run(*spikey, "decode", tmp_path / "bw", "-o", tmp_path / "wav")
     assert r.returncode == 0, r.stderr
+    r = run(*spikey, "encode", SAMPLES[0], "-o", tmp_path / "turbo", "--level", "turbo")
+    assert r.returncode == 2 and r.stderr == "error: --level: unknown level 'turbo': choose default, fast, max\n"
+    assert not (tmp_path / "turbo").exists()
     for src in SAMPLES[:2]:
         assert (tmp_path / "wav" / src.name).read_bytes() == src.read_bytes()
     stream = tmp_path / "bw" / (SAMPLES[0].stem + ".brainwire")

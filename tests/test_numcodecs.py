@@ -183,5 +183,5 @@ def test_the_level_is_the_one_setting_and_the_stream_names_it():
     data = fast.encode(x)
     assert codec.Opened(io.BytesIO(data), len(data), codec.models.default()).header.level == 1
     assert np.array_equal(Spikey().decode(data), x)              # decoding needs no level
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(SpikeyError, match="unknown level 'turbo'"):
         Spikey(level="turbo")
