@@ -10,6 +10,12 @@ decision, on the simultaneous challenge pairs (A coded first, B linked to A):
 2. An estimate of what a learned correction on top could still buy (the MiddleOut head's job): a
    shift of B's coded mean and a factor on its sigma, each linear in A's standardised residuals at
    t+1, t, t-1, fitted on the even pairs and scored on the odd ones by ideal code length.
+3. A ceiling on what any use of the other member could buy: each member coded alone leaves a
+   standardised residual (what its own past did not predict); the least-squares fit of B's on A's at
+   t+2 .. t-2, of A's on B's past (t-1, t-2), and of |B's| on |A's| at t+1, t, t-1, refitted in every
+   1 s window on the very samples it scores (an oracle: no decoder could know these weights), saves
+   1/2 log2(residual variance / fitted residual variance) bits a sample: the Gaussian bound for
+   what the pair shares linearly, per window.
 """
 import argparse
 import io
@@ -36,6 +42,7 @@ from spikey.training import split  # noqa: E402
 from spikey.training.topology import simultaneous_pairs  # noqa: E402
 
 LAGS5 = (1, 0, -1, -2, -3)
+BOUND_WINDOW = 19531      # 1 s: the oracle's coupling may change this often
 
 
 def _lagged(v, lags):
@@ -55,6 +62,32 @@ def _trace(model, idx, head, aux=None):
     t = model.adc
     return ideal_bits(idx, aux, np.zeros((len(idx), 0)), t.edges, t.centres, dist.GAUSSIAN_CDF, pred.VAR_INIT,
                       pred.VAR_RATE, *model.head(head))[:3]
+
+
+def _oracle_bits(y, inputs):
+    """Bits an oracle saves on y by refitting y ~ inputs + 1 by least squares in every window."""
+    saved = 0.0
+    for a in range(0, len(y), BOUND_WINDOW):
+        yy = y[a:a + BOUND_WINDOW]
+        xx = np.hstack([inputs[a:a + BOUND_WINDOW], np.ones((len(yy), 1))])
+        fitted = yy - xx @ np.linalg.lstsq(xx, yy, rcond=None)[0]
+        if len(yy) > 10 * xx.shape[1] and fitted.var() > 0:
+            saved += 0.5 * np.log2(yy.var() / fitted.var()) * len(yy)
+    return saved
+
+
+def _bound(model, ia, ib, rec_a, rec_b):
+    """(the pair's ideal bits coded alone, {what the oracle sees: bits it saves})."""
+    bits, z = [], []
+    for idx, rec in ((ia, rec_a), (ib, rec_b)):
+        b, mean, inv = _trace(model, idx, rec.head)
+        bits.append(b.sum())
+        z.append(np.clip((model.adc.centres[idx] - mean) * inv, -8, 8))
+    z_a, z_b = z
+    return bits[0] + bits[1], {"B on A at t+2 .. t-2": _oracle_bits(z_b, _lagged(z_a, (2, 1, 0, -1, -2))),
+                               "A on B at t-1, t-2": _oracle_bits(z_a, _lagged(z_b, (-1, -2))),
+                               "|B| on |A| at t+1, t, t-1": _oracle_bits(np.abs(z_b),
+                                                                          np.abs(_lagged(z_a, (1, 0, -1))))}
 
 
 def _payload(model, idx, head, aux):
@@ -84,7 +117,7 @@ def one_pair(paths):
     aux_b = crosschannel.inputs([y_a]) if rec_b.linked else None
     _, mean_b, inv_b = _trace(model, ib, rec_b.head, aux_b)
     return {"A": len(rec_a.payload), "B": sizes, "n": len(ib), "idx": ib, "mean": mean_b, "inv": inv_b,
-            "z_a": np.clip(_lagged(e_a * inv_a, (1, 0, -1)), -8, 8)}
+            "z_a": np.clip(_lagged(e_a * inv_a, (1, 0, -1)), -8, 8), "bound": _bound(model, ia, ib, rec_a, rec_b)}
 
 
 def _bits(p, r, edges):
@@ -130,6 +163,16 @@ def main():
           f"{len(test)}): B {before / n_test:.4f} -> {after / n_test:.4f} bits/sample, "
           f"{100 * (before - after) / pair_bits:.3f}% of the held-out pairs' bits; parameters "
           f"{np.round(fit.x, 4).tolist()}")
+    alone_bits = sum(r["bound"][0] for r in rows)
+    print(f"\noracle ceiling ({len(rows)} pairs, least squares refitted per {BOUND_WINDOW}-sample window on the "
+          f"samples it scores; the pairs coded alone: {alone_bits / sum(2 * r['n'] for r in rows):.4f} bits/sample):")
+    total = 0.0
+    for k in rows[0]["bound"][1]:
+        saved = sum(r["bound"][1][k] for r in rows)
+        total += saved
+        print(f"  {k}: {100 * saved / alone_bits:.3f}% of the pairs' bits")
+    print(f"  all three: {100 * total / alone_bits:.3f}%; a ratio r coded apart could reach at most "
+          f"r / {1 - total / alone_bits:.5f} by what the members share")
 
 
 if __name__ == "__main__":
