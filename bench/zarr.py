@@ -1,14 +1,15 @@
 """Spikey inside zarr against the usual zarr codecs: ratio and encode/decode MB/s, 1 s chunks.
 
     python bench/zarr.py [--multichannel ../shared/multichannel] [--data ../shared/data] [--files 5]
-                         [--seconds 1] [--only eegmmidb] [--level default]
+                         [--seconds 1] [--only eegmmidb] [--levels default]
 
 Every recording is written into an in-memory zarr array with chunks (seconds x rate, channels) and read back
 (byte-exact, checked); the ratio is raw int16 bytes / bytes of the chunks stored (metadata left out).
 Codecs, one thread each (zarr's pool and the codecs' own threads set to 1):
-- spikey: spikey.zarr.Spikey as the v3 serializer, no compressor after it;
-- spikey, one stream: the same recording as a single spikey.encode_samples stream (no zarr), the
-  reference the chunked ratio must stay within 2% of;
+- spikey LEVEL: spikey.zarr.Spikey(level=LEVEL) as the v3 serializer, no compressor after it, for
+  each of --levels (comma-separated: fast, default, max), side by side in one run;
+- spikey LEVEL, one stream: the same recording as a single spikey.encode_samples stream (no zarr),
+  the reference the chunked ratio must stay within 2% of;
 - wavpack: wavpack-numcodecs level 4 as the v3 serializer (skipped unless installed; it builds only
   against a system libwavpack on glibc other than 2.35/2.39: apt-get install wavpack libwavpack-dev);
 - flac: flac-numcodecs level 8 as a zarr v2-format compressor (it has no v3 form; skipped unless installed);
@@ -39,9 +40,9 @@ from spikey.zarr import Spikey  # noqa: E402
 warnings.filterwarnings("ignore", module="wavpack_numcodecs")   # "multi-threading needs wavpack >= 5.6.4"
 
 
-def codecs(level: str) -> dict:
+def codecs(levels: list) -> dict:
     """name -> keyword arguments of zarr.create_array."""
-    out = {"spikey": {"serializer": Spikey(level=level), "compressors": None}}
+    out = {f"spikey {level}": {"serializer": Spikey(level=level), "compressors": None} for level in levels}
     try:
         from wavpack_numcodecs import WavPack
         out["wavpack"] = {"serializer": WavPack(level=4, num_decoding_threads=1), "compressors": None}
@@ -101,13 +102,17 @@ def main():
     p.add_argument("--files", type=int, default=5, help="challenge recordings to take from --data")
     p.add_argument("--seconds", type=float, default=1.0, help="chunk length")
     p.add_argument("--only", default="", help="only recordings whose name contains this")
-    p.add_argument("--level", default="default", help="Spikey's level (fast, default, max)")
+    p.add_argument("--levels", default="default", help="Spikey's levels, comma-separated (fast, default, max)")
     args = p.parse_args()
+    levels = args.levels.split(",")
 
     zarr.config.set({"threading.max_workers": 1, "async.concurrency": 1})
     numcodecs.blosc.set_nthreads(1)
-    todo = codecs(args.level)
-    rows = {"spikey": {}, "spikey, one stream": {}} | {k: {} for k in todo if k != "spikey"}
+    todo = codecs(levels)
+    rows = {}
+    for level in levels:
+        rows |= {f"spikey {level}": {}, f"spikey {level}, one stream": {}}
+    rows |= {k: {} for k in todo if k not in rows}
     codec.encode_samples(np.zeros((64, 2), np.int16))          # compile the kernels outside the timings
     names, raw = [], {}
     for name, x, rate in recordings(args.multichannel, args.data, args.files):
@@ -116,7 +121,8 @@ def main():
         names.append(name)
         raw[name] = x.nbytes
         print(f"{name}: {x.shape[1]} ch x {x.shape[0]} frames, {rate} Hz", file=sys.stderr)
-        rows["spikey, one stream"][name] = one_stream(x, rate, args.level)
+        for level in levels:
+            rows[f"spikey {level}, one stream"][name] = one_stream(x, rate, level)
         for k, kwargs in todo.items():
             rows[k][name] = through_zarr(x, max(1, round(args.seconds * rate)), kwargs)
 
@@ -136,13 +142,15 @@ def main():
         if challenge:
             cells.append(f"{ratio(r, challenge):.3f}")
         print(f"| {k} | {' | '.join(cells)} | {ratio(r, names):.3f} | {mbs(r, 1):.1f} | {mbs(r, 2):.1f} |")
-    def gap(cols):
-        return f"{100 * (ratio(rows['spikey, one stream'], cols) / ratio(rows['spikey'], cols) - 1):+.1f}%"
+    for level in levels:
+        def gap(cols, level=level):
+            one, chunked = rows[f"spikey {level}, one stream"], rows[f"spikey {level}"]
+            return f"{100 * (ratio(one, cols) / ratio(chunked, cols) - 1):+.1f}%"
 
-    gaps = [f"{c} {gap([c])}" for c in names if c not in challenge]
-    if challenge:
-        gaps.append(f"challenge ×{len(challenge)} {gap(challenge)}")
-    print(f"\nbytes of spikey ({args.level}) in {args.seconds:g} s zarr chunks over one stream: {', '.join(gaps)}")
+        gaps = [f"{c} {gap([c])}" for c in names if c not in challenge]
+        if challenge:
+            gaps.append(f"challenge ×{len(challenge)} {gap(challenge)}")
+        print(f"\nbytes of spikey {level} in {args.seconds:g} s zarr chunks over one stream: {', '.join(gaps)}")
 
 if __name__ == "__main__":
     main()
