@@ -1,6 +1,6 @@
-"""Speed: per-process start-up, ns/sample per stage, batch throughput, streaming latency.
+"""Speed: per-process start-up, ns/sample per stage, batch throughput, streaming latency, threads.
 
-    python bench/speed.py [--runs 7] [--files 20] [--eval DIR] [--parts startup,stages,batch,streaming]
+    python bench/speed.py [--runs 7] [--files 20] [--eval DIR] [--parts startup,stages,batch,streaming,threads]
 
 Every figure is a median; whole processes are run interleaved so that load on the machine hits all
 of them alike, and they are compared as ratios. No thresholds: this prints, it does not judge.
@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,24 @@ def streaming(samples):
     print(f"  state per channel: {enc.state_bytes()} bytes")
 
 
+def threads(files, runs):
+    """Streams decoded by a pool of threads, as zarr and Dask decode chunks: the kernels let go of the GIL."""
+    workers = os.cpu_count()
+    print(f"\ndecoding {len(files)} streams in threads (spikey.decode_samples, as zarr's pool runs it; "
+          f"median of {runs} alternating runs)")
+    for level in ("default", "fast"):
+        streams = [codec.encode_samples(read_recording(f)[1], level=level) for f in files]
+        times = {1: [], workers: []}
+        for _ in range(runs):
+            for n in times:
+                start = time.perf_counter()
+                with ThreadPoolExecutor(n) as pool:
+                    list(pool.map(codec.decode_samples, streams))
+                times[n].append(time.perf_counter() - start)
+        one, many = statistics.median(times[1]), statistics.median(times[workers])
+        print(f"  {level:<8} 1 thread {one:.3f} s   {workers} threads {many:.3f} s   {one / many:.2f}x")
+
+
 def harness(folder):
     start = time.perf_counter()
     out = subprocess.run([ROOT / "eval.sh", folder], capture_output=True, text=True, check=True).stdout
@@ -157,7 +176,7 @@ def main():
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--data", type=Path, default=ROOT / "samples")
     ap.add_argument("--eval", type=Path, default=None, help="also time ./eval.sh over this folder")
-    ap.add_argument("--parts", default="startup,stages,batch,streaming")
+    ap.add_argument("--parts", default="startup,stages,batch,streaming,threads")
     args = ap.parse_args()
     parts = args.parts.split(",")
     files = sorted(args.data.glob("*.wav"))
@@ -170,6 +189,8 @@ def main():
         batch((files * args.files)[:args.files])
     if "streaming" in parts:
         streaming(samples)
+    if "threads" in parts:
+        threads((files * args.files)[:args.files], args.runs)
     if args.eval:
         harness(args.eval)
 

@@ -1,11 +1,11 @@
 """Spikey inside zarr against the usual zarr codecs: ratio and encode/decode MB/s, 1 s chunks.
 
     python bench/zarr.py [--multichannel ../shared/multichannel] [--data ../shared/data] [--files 5]
-                         [--seconds 1] [--only eegmmidb] [--levels default]
+                         [--seconds 1] [--only eegmmidb] [--levels default] [--threads 1]
 
 Every recording is written into an in-memory zarr array with chunks (seconds x rate, channels) and read back
 (byte-exact, checked); the ratio is raw int16 bytes / bytes of the chunks stored (metadata left out).
-Codecs, one thread each (zarr's pool and the codecs' own threads set to 1):
+Codecs, --threads threads each (zarr's pool, and the codecs' own threads where they have them):
 - spikey LEVEL: spikey.zarr.Spikey(level=LEVEL) as the v3 serializer, no compressor after it, for
   each of --levels (comma-separated: fast, default, max), side by side in one run;
 - spikey LEVEL, one stream: the same recording as a single spikey.encode_samples stream (no zarr),
@@ -40,12 +40,12 @@ from spikey.zarr import Spikey  # noqa: E402
 warnings.filterwarnings("ignore", module="wavpack_numcodecs")   # "multi-threading needs wavpack >= 5.6.4"
 
 
-def codecs(levels: list) -> dict:
+def codecs(levels: list, threads: int) -> dict:
     """name -> keyword arguments of zarr.create_array."""
     out = {f"spikey {level}": {"serializer": Spikey(level=level), "compressors": None} for level in levels}
     try:
         from wavpack_numcodecs import WavPack
-        out["wavpack"] = {"serializer": WavPack(level=4, num_decoding_threads=1), "compressors": None}
+        out["wavpack"] = {"serializer": WavPack(level=4, num_decoding_threads=threads), "compressors": None}
     except ImportError:
         print("wavpack-numcodecs is not installed: no WavPack row")
     try:
@@ -102,13 +102,14 @@ def main():
     p.add_argument("--files", type=int, default=5, help="challenge recordings to take from --data")
     p.add_argument("--seconds", type=float, default=1.0, help="chunk length")
     p.add_argument("--only", default="", help="only recordings whose name contains this")
+    p.add_argument("--threads", type=int, default=1, help="zarr's pool and the codecs' own threads")
     p.add_argument("--levels", default="default", help="Spikey's levels, comma-separated (fast, default, max)")
     args = p.parse_args()
     levels = args.levels.split(",")
 
-    zarr.config.set({"threading.max_workers": 1, "async.concurrency": 1})
-    numcodecs.blosc.set_nthreads(1)
-    todo = codecs(levels)
+    zarr.config.set({"threading.max_workers": args.threads, "async.concurrency": max(1, args.threads)})
+    numcodecs.blosc.set_nthreads(args.threads)
+    todo = codecs(levels, args.threads)
     rows = {}
     for level in levels:
         rows |= {f"spikey {level}": {}, f"spikey {level}, one stream": {}}

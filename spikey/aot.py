@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ["SPIKEY_KERNELS"] = "jit"   # compile from the numba functions, whatever is built already
 
 from numba.pycc import CC  # noqa: E402
+from numba.pycc import compiler as pycc_compiler  # noqa: E402
 
 from spikey import SOURCE_HASH, coder, fastcoder  # noqa: E402
 
@@ -33,7 +34,18 @@ MODULES = {"encode_bins": coder, "decode_bins": coder, "encode_block": coder,
            "encode_fast": fastcoder, "decode_fast": fastcoder}
 
 
+class _ReleasingGil(pycc_compiler.Flags):
+    """pycc compiles every export with a plain Flags(), whose wrappers hold the GIL while the loop
+    runs; the kernels touch no Python object, so they let go of it as the JIT's (nogil=True) do, and
+    zarr's or Dask's threads decode chunks side by side."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.release_gil = True
+
+
 def build(out_dir=Path(__file__).resolve().parent):
+    pycc_compiler.Flags = _ReleasingGil
     for old in out_dir.glob("_kernels_*"):
         old.unlink()
     cc = CC(f"_kernels_{SOURCE_HASH}")

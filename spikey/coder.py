@@ -100,7 +100,7 @@ def _set_aux(h, aux, i):
         h[pred.ORDER + j] = aux[i, j]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, nogil=True)
 def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out, surprises):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
     aux[i] holds the other channels' inputs to the prediction of sample i (no columns: none), moves[i]
@@ -125,7 +125,7 @@ def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w
     s[0] = t0 + len(idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def encode_bins(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b1, wr, w2, b2, surprises):
     s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1], moves.shape[1])
     st = rc.encoder_new()
@@ -161,7 +161,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
     s[0] = t0 + len(idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decode_bins(buf, n_samples, aux, moves, edges, centres, cells, table, var_init, var_rate, w1, b1, wr, w2, b2,
                 surprises):
     s = new_state(var_init, *net.state_sizes(b1, wr), aux.shape[1], moves.shape[1])

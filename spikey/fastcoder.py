@@ -179,7 +179,7 @@ def _encode_linked_loop(idx, edges, table, refs, w, d, sd, wr, dr, st, out):
         last = y
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def encode_fast(idx, edges, table, refs):
     """Range-coded payload of bin indices idx on a table with fixed-point edges; refs (len(idx),
     n_refs): the linked refs' centres on their fixed-point axes (no columns: no links)."""
@@ -244,7 +244,7 @@ def _decode_linked_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, d
         idx[t] = k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decode_fast(buf, n_samples, edges, table, guesses, cells, refs):
     idx = np.empty(n_samples, dtype=np.int32)
     w, d, sd, wr, dr = _state(refs.shape[1])

@@ -76,3 +76,54 @@ def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path)
               "payload = stream.read_block(o.block_bytes(0), o.header, len(s))[0][0].payload; "
               "print(out == payload, 'numba' in sys.modules)")
     assert fresh_python(script, SAMPLES[0], SPIKEY_KERNELS="aot").split() == ["True", "False"]
+
+
+GIL_SCRIPT = """
+import sys, threading, time
+import numpy as np
+from spikey import distribution as dist, fastcoder, kernels, model, predictor as pred
+from spikey.container import read_recording
+assert kernels.KIND == sys.argv[2], kernels.KIND
+sys.setswitchinterval(1000)     # no forced hand-over: the counter runs only while the GIL is let go of
+m = model.default()
+idx = m.adc.indices(np.tile(read_recording(sys.argv[1])[1][:, 0], 10))[0]
+n, t, none, fixed = len(idx), m.adc, np.zeros((len(idx), 0)), fastcoder.fixed_edges(m.adc.edges)
+head = (pred.VAR_INIT, pred.VAR_RATE, *m.head(0), np.empty(n))
+refs, guesses = np.zeros((n, 0), dtype=np.int64), fastcoder.inverse_table(dist.GAUSSIAN_CDF)
+ticks, stop = [0], [False]
+
+def count():
+    while not stop[0]:
+        ticks[0] += 1
+        time.sleep(0)
+
+def ticks_during(kernel, *args):     # the kernel alone: numpy lets go of the GIL in its own loops
+    before = ticks[0]
+    out = kernel(*args)
+    return ticks[0] - before, out
+
+def each_kernel():
+    n_enc, payload = ticks_during(kernels.encode_bins, idx, none, none, t.edges, t.centres, dist.GAUSSIAN_CDF, *head)
+    n_dec, back = ticks_during(kernels.decode_bins, payload, n, none, none, t.edges, t.centres, t.cells,
+                               dist.GAUSSIAN_CDF, *head)
+    n_fenc, fast = ticks_during(kernels.encode_fast, idx, fixed, dist.GAUSSIAN_CDF, refs)
+    n_fdec, fback = ticks_during(kernels.decode_fast, fast, n, fixed, dist.GAUSSIAN_CDF, guesses, t.cells, refs)
+    assert np.array_equal(back, idx) and np.array_equal(fback, idx)
+    return n_enc, n_dec, n_fenc, n_fdec
+
+each_kernel()        # the JIT compiles or reads its cache at a first call: file I/O lets go of the GIL
+counter = threading.Thread(target=count)
+counter.start()
+during = each_kernel()
+stop[0] = True
+counter.join()
+print(*(k > 0 for k in during))
+"""
+
+
+@pytest.mark.parametrize("kind", [pytest.param("aot", marks=needs_build), "jit"])
+def test_the_kernels_let_other_threads_run(kind):
+    """zarr and Dask decode chunks in threads: a kernel holding the GIL would run them one at a time."""
+    printed = fresh_python(GIL_SCRIPT, SAMPLES[0], "ahead-of-time" if kind == "aot" else "numba JIT",
+                           SPIKEY_KERNELS=kind)
+    assert printed.split() == ["True"] * 4
