@@ -195,15 +195,16 @@ def layout_of(h: stream.Header) -> Layout:
 
 
 def in_order(work, items, workers: int):
-    """work(item) for each item, in order, by that many processes (no more than there are items: each
-    costs a start-up). Blocks are independent, so the bytes are the same for any number. At most
-    workers + 1 items are read ahead, so memory stays bounded by the blocks in flight."""
+    """work(item) for each item, in order, by that many threads: the coding loops let go of the GIL,
+    and threads share the model and the blocks where processes would start, load and copy them.
+    Blocks are independent, so the bytes are the same for any number. At most workers + 1 items are
+    read ahead, so memory stays bounded by the blocks in flight."""
     if workers <= 1:
         yield from map(work, items)
         return
     from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(workers) as pool:
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
         pending = deque()
         for item in items:
             pending.append(pool.submit(work, item))
@@ -268,7 +269,7 @@ def file_crc(f, size: int, start: int = 0) -> int:
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
                 level="default") -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
-    workers: processes coding blocks at once; level: a row of spikey/profiles.py."""
+    workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
