@@ -127,7 +127,8 @@ def _app():
         """Spikey: lossless compression of neural recordings."""
 
     out_option = typer.Option(..., "-o", help="output folder")
-    jobs_option = typer.Option(None, "-j", help="processes (default: all cores)")
+    jobs_option = typer.Option(None, "-j", help="workers: a process a file, or threads for one file's blocks "
+                                                "(default: all cores)")
     force_option = typer.Option(False, "--force", help="replace outputs that exist already")
     scheduler_option = typer.Option(None, "--scheduler", help="a Dask scheduler's address: one task per file there")
 

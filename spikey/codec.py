@@ -204,7 +204,8 @@ def in_order(work, items, workers: int):
         return
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(workers) as pool:
+    pool = ThreadPoolExecutor(workers)
+    try:
         pending = deque()
         for item in items:
             pending.append(pool.submit(work, item))
@@ -212,6 +213,10 @@ def in_order(work, items, workers: int):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:       # an error, an interrupt, or the reader gone: start nothing more, wait for nothing
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default",

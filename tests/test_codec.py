@@ -188,3 +188,18 @@ def test_any_number_of_workers_gives_the_same_bytes(adc_signal, monkeypatch):
         files.append(back.getvalue())
     assert streams[0] == streams[1] == streams[2] and opened(streams[0]).header.n_blocks == 5
     assert files[0] == files[1] == files[2] == raw
+
+
+def test_a_failed_block_ends_the_work_with_its_error_having_read_at_most_workers_plus_one():
+    import itertools
+    started = []
+
+    def work(i):
+        started.append(i)
+        if i == 0:
+            raise SpikeyError("block 0 is bad")
+        return i
+
+    with pytest.raises(SpikeyError, match="block 0"):
+        list(codec.in_order(work, itertools.count(), 2))       # endless blocks: only the error ends it
+    assert 0 in started and max(started) <= 2      # blocks 1 and 2 may or may not have started by then
