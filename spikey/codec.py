@@ -328,7 +328,7 @@ def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
 
 def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1) -> Layout:
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
-    which must be readable and seekable, decoding blocks in that many processes. A whole file is read
+    which must be readable and seekable, decoding blocks in that many threads. A whole file is read
     back once written and checked against the stream's CRC of the original."""
     s = Opened(src, size, model)
     h = s.header
@@ -390,9 +390,9 @@ def decode(data: bytes, model=None, start=None, stop=None) -> bytes:
     return out.getvalue()
 
 
-def encode_samples(x, rate: int = 0, model=None, level: str = "default") -> bytes:
+def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers: int = 1) -> bytes:
     """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order;
-    level: fast, default or max (spikey/profiles.py)."""
+    level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once."""
     x = np.asarray(x)
     if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
             x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
@@ -409,13 +409,14 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default") -> byte
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model, unsigned, level=level)
+    encode_frames(frames_of, layout, out, model, unsigned, workers, level)
     return out.getvalue()
 
 
-def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> np.ndarray:
+def decode_samples(data: bytes, start=None, stop=None, model=None, out=None, workers: int = 1) -> np.ndarray:
     """The samples of a stream (frames start..stop), C-contiguous int16 (uint16 if so encoded), shaped
-    as encoded: (frames,) for 1-D input, else (frames, channels). out, when given, is filled and returned."""
+    as encoded: (frames,) for 1-D input, else (frames, channels). out, when given, is filled and returned;
+    workers: threads decoding blocks at once."""
     s = Opened(io.BytesIO(data), len(data), model)
     h = s.header
     if h.container == stream.GENERIC:
@@ -427,9 +428,12 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None) -> 
     if y.shape != shape or y.dtype != dtype or not y.flags.c_contiguous:
         raise SpikeyError(f"out must be C-contiguous {np.dtype(dtype)} of shape {shape}")
     y2 = y.view(np.int16).reshape(stop - start, h.channels)
-    for i in s.blocks_of(start, stop):
+    wanted = s.blocks_of(start, stop)
+    work = partial(_decode_numbered, h=h, model=s.model)
+    blocks = in_order(work, ((i, s.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
+    for i, x in zip(wanted, blocks, strict=True):
         a, b = h.block_span(i)
-        y2[max(a, start) - start:min(b, stop) - start] = s.frames(i)[max(start - a, 0):min(stop, b) - a]
+        y2[max(a, start) - start:min(b, stop) - start] = x[max(start - a, 0):min(stop, b) - a]
     if start == 0 and stop == h.frames and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
         raise SpikeyError("the decoded samples fail the stream's checksum of the original: the stream is damaged")
     if h.flags & stream.UNSIGNED:

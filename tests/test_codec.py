@@ -188,6 +188,9 @@ def test_any_number_of_workers_gives_the_same_bytes(adc_signal, monkeypatch):
         files.append(back.getvalue())
     assert streams[0] == streams[1] == streams[2] and opened(streams[0]).header.n_blocks == 5
     assert files[0] == files[1] == files[2] == raw
+    assert codec.encode_samples(x, workers=3) == codec.encode_samples(x)
+    assert np.array_equal(codec.decode_samples(streams[0], workers=3), x)
+    assert np.array_equal(codec.decode_samples(streams[0], 3000, 13000, workers=2), x[3000:13000])
 
 
 def test_a_failed_block_ends_the_work_with_its_error_having_read_at_most_workers_plus_one():
