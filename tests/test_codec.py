@@ -206,3 +206,15 @@ def test_a_failed_block_ends_the_work_with_its_error_having_read_at_most_workers
     with pytest.raises(SpikeyError, match="block 0"):
         list(codec.in_order(work, itertools.count(), 2))       # endless blocks: only the error ends it
     assert 0 in started and max(started) <= 2      # blocks 1 and 2 may or may not have started by then
+
+
+@pytest.mark.parametrize("level", ["default", "fast", "max"])
+def test_threads_coding_side_by_side_give_what_one_thread_gives(adc_signal, level):
+    """zarr's pool and Dask's threads call the codec at once: nothing may be shared that one call changes."""
+    from concurrent.futures import ThreadPoolExecutor
+    xs = [np.stack([adc_signal(6000, seed=4 * k + c) for c in range(2)], axis=1) for k in range(6)]
+    alone = [codec.encode_samples(x, level=level) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda x: codec.encode_samples(x, level=level), xs))
+        back = list(pool.map(codec.decode_samples, together))
+    assert together == alone and all(np.array_equal(y, x) for x, y in zip(xs, back, strict=True))
