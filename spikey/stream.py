@@ -8,6 +8,7 @@
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
 only writes and reads fields, checking each against the spec's bounds.
 """
+import functools
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -87,6 +88,21 @@ def varint(v: int) -> bytes:
         out.append(b | (0x80 if v else 0))
         if not v:
             return bytes(out)
+
+
+def varints(values: np.ndarray) -> bytes:
+    """b"".join(varint(v) for v in values) for values below 2^21 (a value set's gaps), built at once:
+    a wideband channel's set has thousands, and the encoder writes its record for every option it tries."""
+    v = np.asarray(values, dtype=np.int64)
+    if len(v) and not 0 <= v.min() <= v.max() < 1 << 21:
+        raise ValueError("varints: values must lie in 0 .. 2^21 - 1")
+    groups = 1 + (v >= 1 << 7) + (v >= 1 << 14)
+    start = np.cumsum(groups) - groups
+    out = np.empty(int(groups.sum()), dtype=np.uint8)
+    for g in range(3):
+        has = groups > g
+        out[start[has] + g] = ((v[has] >> (7 * g)) & 0x7F) | np.where(groups[has] > g + 1, 0x80, 0)
+    return out.tobytes()
 
 
 def zigzag(v: int) -> bytes:
@@ -303,11 +319,15 @@ def write_channel(c: Channel, last: bool = False) -> bytes:
     elif s.coding == LATTICE:
         parts += [varint(s.offset), varint(s.step), zigzag(s.k_lo), varint(s.k_hi - s.k_lo)]
     else:
-        gaps = np.diff(s.values) // s.step
-        parts += [varint(s.step), varint(len(s.values)), zigzag(int(s.values[0])),
-                  blob(b"".join(varint(int(g)) for g in gaps))]
+        parts.append(_value_set_fields(s))
     parts += [b"" if last else varint(len(c.payload)), c.payload]
     return b"".join(parts)
+
+
+@functools.lru_cache(maxsize=16)     # the encoder writes one set's record once for every option it tries
+def _value_set_fields(s: CodeSet) -> bytes:
+    gaps = np.diff(s.values) // s.step
+    return varint(s.step) + varint(len(s.values)) + zigzag(int(s.values[0])) + blob(varints(gaps))
 
 
 def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
@@ -338,7 +358,7 @@ def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     else:
         step, n = r.varint(65535), r.varint(65536)
         first = r.zigzag(32768)
-        gaps = _varints(r.blob(10 * n), n - 1)
+        gaps = read_varints(r.blob(10 * n), n - 1)
         values = first + step * np.concatenate([[0], np.cumsum(gaps, dtype=np.int64)])
         if not (step and n and (n == 1 or gaps.min() > 0) and values[0] >= -32768 and values[-1] <= 32767):
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
@@ -347,10 +367,26 @@ def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     return Channel(code_set, head, exceptions, payload, linked)
 
 
-def _varints(data: bytes, n: int) -> np.ndarray:
-    r = Reader(data)
-    out = np.array([r.varint(65535) for _ in range(max(n, 0))], dtype=np.int64)
-    r.end()
+def read_varints(data: bytes, n: int) -> np.ndarray:
+    """n varints of at most 65535 that fill data exactly. Read at once where each is 1 to 3 bytes long,
+    as a writer makes them; anything else (too few or too many, a longer form) goes through the Reader,
+    which refuses it or reads it the same way."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(b < 0x80)
+    starts = np.concatenate([[0], ends[:-1] + 1]) if len(ends) else ends
+    whole = len(ends) == max(n, 0) and (len(ends) == 0 or ends[-1] == len(b) - 1) and (len(ends) or not len(b))
+    if not whole or (len(ends) and (ends - starts).max() > 2):
+        r = Reader(data)
+        out = np.array([r.varint(65535) for _ in range(max(n, 0))], dtype=np.int64)
+        r.end()
+        return out
+    length = ends - starts + 1
+    out = (b[starts] & 0x7F).astype(np.int64)
+    for g in (1, 2):
+        has = length > g
+        out[has] |= (b[starts[has] + g] & 0x7F).astype(np.int64) << (7 * g)
+    if len(out) and out.max() > 65535:
+        raise SpikeyError("corrupt stream: a field is out of range")
     return out
 
 

@@ -103,3 +103,30 @@ GOLDEN_MODEL_ID = "67a6b791"
 GOLDEN_STREAM = (2021, "535b2938")
 GOLDEN_FAST_STREAM = (1650, "a070fcd1")     # unchanged since the fast level came (links added none here)
 GOLDEN_MAX_STREAMS = [(2012, "6a8765e9"), (51856, "f7a4e9f9")]
+
+
+def test_a_value_sets_gaps_are_written_and_read_at_once_as_one_at_a_time():
+    rng = np.random.default_rng(3)
+    for top in (128, 16384, 65536, 1 << 21):
+        v = rng.integers(0, top, 300)
+        assert stream.varints(v) == b"".join(stream.varint(int(g)) for g in v)
+        if top <= 65536:
+            assert np.array_equal(stream.read_varints(stream.varints(v), len(v)), v)
+    assert stream.varints(np.zeros(0, np.int64)) == b""
+
+    def one_at_a_time(data, n):
+        r = stream.Reader(data)
+        out = [r.varint(65535) for _ in range(n)]
+        r.end()
+        return out
+
+    for _ in range(5000):        # any bytes: the same values, or a refusal from both
+        data = bytes(rng.integers(0, 256, int(rng.integers(0, 10))).astype(np.uint8) & rng.choice([0x83, 0xFF]))
+        n = int(rng.integers(0, 6))
+        try:
+            expected = one_at_a_time(data, n)
+        except SpikeyError:
+            with pytest.raises(SpikeyError, match="corrupt stream"):
+                stream.read_varints(data, n)
+        else:
+            assert stream.read_varints(data, n).tolist() == expected
