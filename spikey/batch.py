@@ -153,16 +153,20 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
-        if not p.jobs:
-            results = []
-        elif scheduler:
-            results = run_dask(work, p.jobs, options, scheduler, advance)
-        elif len(p.jobs) == 1:      # one file: coded in this process (no worker to start), its blocks share the cores
-            results = [code_one(work, *p.jobs[0], dict(options, workers=jobs or os.cpu_count()))]
-            advance()
-        else:
-            results = run_local(work, p.jobs, options, jobs, advance)
+    try:
+        with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
+            if not p.jobs:
+                results = []
+            elif scheduler:
+                results = run_dask(work, p.jobs, options, scheduler, advance)
+            elif len(p.jobs) == 1:      # one file: coded in this process, its blocks on threads sharing the cores
+                results = [code_one(work, *p.jobs[0], dict(options, workers=jobs or os.cpu_count()))]
+                advance()
+            else:
+                results = run_local(work, p.jobs, options, jobs, advance)
+    except KeyboardInterrupt:       # SIGINT, or SIGTERM while an output is open (spikey/fileio.py)
+        print(f"{work} interrupted: the files finished are whole, and none is left half-written", file=sys.stderr)
+        return 130
     failed = p.failed + [r for r in results if r]
     for message in failed:
         print(message, file=sys.stderr)

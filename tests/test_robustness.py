@@ -294,6 +294,26 @@ def test_a_signal_during_encode_leaves_nothing(big_wav, startup_bytes, tmp_path,
                      "SIGINT (fix in spikey/cli.py, see docs/robustness.md)")
 
 
+def test_a_signal_during_a_batch_encode_leaves_nothing_and_says_so(big_wav, tmp_path):
+    """spikey encode FILE -j 2: the file's blocks on two threads; SIGTERM while it is written."""
+    code = ("import spikey.cli, spikey.batch, spikey.codec, spikey.fileio, typer; "
+            "print(open('/proc/self/io').read().split()[1])")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    startup = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                 env=env).stdout)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", "from spikey.cli import app; app()", "encode", big_wav, "-o", out,
+                             "-j", "2"], stderr=subprocess.PIPE, text=True, env=env)
+    _wait_until_coding(proc, big_wav.stat().st_size, startup)
+    assert proc.poll() is None, "encoding finished before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 130 and stderr == "encode interrupted: the files finished are whole, and none is left " \
+                                                "half-written\n", stderr
+    assert not out.exists() or os.listdir(out) == []
+
+
 def _open_files() -> str:
     return " ".join(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                     if os.path.exists(f"/proc/self/fd/{fd}"))
