@@ -374,8 +374,8 @@ def read_varints(data: bytes, n: int) -> np.ndarray:
     b = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(b < 0x80)
     starts = np.concatenate([[0], ends[:-1] + 1]) if len(ends) else ends
-    whole = len(ends) == max(n, 0) and (len(ends) == 0 or ends[-1] == len(b) - 1) and (len(ends) or not len(b))
-    if not whole or (len(ends) and (ends - starts).max() > 2):
+    fills = ends[-1] == len(b) - 1 if len(ends) else not len(b)      # the last one ends where data does
+    if len(ends) != max(n, 0) or not fills or (len(ends) and (ends - starts).max() > 2):
         r = Reader(data)
         out = np.array([r.varint(65535) for _ in range(max(n, 0))], dtype=np.int64)
         r.end()
