@@ -1,4 +1,5 @@
-"""The coder's entry points, from the ahead-of-time build or from numba (see spikey/jit.py)."""
+"""The coder's entry points, from the ahead-of-time build or from numba (see spikey/jit.py). Each lets go
+of the GIL while it codes (nogil=True in the JIT, release_gil in the build), so threads code side by side."""
 import importlib
 
 from spikey.jit import AOT_MODULE, USE_AOT
