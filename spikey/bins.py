@@ -41,7 +41,7 @@ class BinTable:
         values = np.asarray(values, dtype=np.int16)
         centres = np.asarray(centres, dtype=np.float64)
         gaps = np.diff(centres) if len(centres) > 1 else np.ones(1)
-        inner = centres[:-1] + 0.5 * np.diff(centres)
+        inner = centres[:-1] + 0.5 * gaps[:len(centres) - 1]
         edges = np.concatenate([[centres[0] - 0.5 * gaps[0]], inner, [centres[-1] + 0.5 * gaps[-1]]])
         return BinTable(values, edges, centres)
 
@@ -50,8 +50,8 @@ class BinTable:
         """int32: the bin that holds each point edges[0] + j of the axis, j = 0, 1, ...: where
         a decoder starts its search for the bin under a mean."""
         points = self.edges[0] + np.arange(int(self.edges[-1] - self.edges[0]) + 1)
-        found = np.searchsorted(self.edges, points, side="right") - 1
-        return np.clip(found, 0, len(self.values) - 1).astype(np.int32)
+        found = np.searchsorted(self.edges, points, side="right") - 1      # >= 0: no point is below edges[0]
+        return np.minimum(found, len(self.values) - 1).astype(np.int32)
 
     @cached_property
     def _lookup(self):
