@@ -33,6 +33,7 @@ from scipy.optimize import minimize  # noqa: E402
 from scipy.special import ndtr  # noqa: E402
 
 from spikey import codec, crosschannel, stream  # noqa: E402
+from spikey import middleout as mo  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
 from spikey import model as models  # noqa: E402
 from spikey import predictor as pred  # noqa: E402
@@ -76,18 +77,20 @@ def _oracle_bits(y, inputs):
     return saved
 
 
-def _bound(model, ia, ib, rec_a, rec_b):
-    """(the pair's ideal bits coded alone, {what the oracle sees: bits it saves})."""
-    bits, z = [], []
-    for idx, rec in ((ia, rec_a), (ib, rec_b)):
-        b, mean, inv = _trace(model, idx, rec.head)
-        bits.append(b.sum())
-        z.append(np.clip((model.adc.centres[idx] - mean) * inv, -8, 8))
-    z_a, z_b = z
-    return bits[0] + bits[1], {"B on A at t+2 .. t-2": _oracle_bits(z_b, _lagged(z_a, (2, 1, 0, -1, -2))),
-                               "A on B at t-1, t-2": _oracle_bits(z_a, _lagged(z_b, (-1, -2))),
-                               "|B| on |A| at t+1, t, t-1": _oracle_bits(np.abs(z_b),
-                                                                          np.abs(_lagged(z_a, (1, 0, -1))))}
+def _standardised(model, idx, mean, inv):
+    """A channel's residuals in its own sigmas, clipped as MiddleOut clips its surprises."""
+    return np.clip((model.adc.centres[idx] - mean) * inv, -mo.Z_CLIP, mo.Z_CLIP)
+
+
+def _bound(model, bits_a, z_a, ib, rec_b):
+    """(the pair's ideal bits coded alone, {what the oracle sees: bits it saves}), from A's bits and
+    standardised residuals coded alone."""
+    bits_b, mean_b, inv_b = _trace(model, ib, rec_b.head)
+    z_b = _standardised(model, ib, mean_b, inv_b)
+    return bits_a.sum() + bits_b.sum(), {
+        "B on A at t+2 .. t-2": _oracle_bits(z_b, _lagged(z_a, (2, 1, 0, -1, -2))),
+        "A on B at t-1, t-2": _oracle_bits(z_a, _lagged(z_b, (-1, -2))),
+        "|B| on |A| at t+1, t, t-1": _oracle_bits(np.abs(z_b), np.abs(crosschannel.inputs([z_a])))}
 
 
 def _payload(model, idx, head, aux):
@@ -108,8 +111,9 @@ def one_pair(paths):
         return None
     ia, ib = model.adc.indices(x[:, 0])[0], model.adc.indices(x[:, 1])[0]
     y_a = model.adc.centres[ia]
-    _, mean_a, inv_a = _trace(model, ia, rec_a.head)
+    bits_a, mean_a, inv_a = _trace(model, ia, rec_a.head)
     e_a = y_a - mean_a
+    z_a = _standardised(model, ia, mean_a, inv_a)
     inputs = {"alone": None, "A's samples at t+1, t, t-1 (today)": crosschannel.inputs([y_a]),
               "+ A's residuals at t+1, t, t-1": np.hstack([crosschannel.inputs([y_a]), crosschannel.inputs([e_a])]),
               "A's samples at 5 lags (t+1 .. t-3)": _lagged(y_a, LAGS5)}
@@ -117,7 +121,7 @@ def one_pair(paths):
     aux_b = crosschannel.inputs([y_a]) if rec_b.linked else None
     _, mean_b, inv_b = _trace(model, ib, rec_b.head, aux_b)
     return {"A": len(rec_a.payload), "B": sizes, "n": len(ib), "idx": ib, "mean": mean_b, "inv": inv_b,
-            "z_a": np.clip(_lagged(e_a * inv_a, (1, 0, -1)), -8, 8), "bound": _bound(model, ia, ib, rec_a, rec_b)}
+            "z_a": crosschannel.inputs([z_a]), "bound": _bound(model, bits_a, z_a, ib, rec_b)}
 
 
 def _bits(p, r, edges):
