@@ -317,6 +317,16 @@ class Opened:
         span = self.header.block_frames
         return range(start // span, -(-stop // span)) if stop > start else range(0)
 
+    def parts(self, start: int, stop: int, workers: int = 1):
+        """(position from start, frames) of each block's part of frames start..stop, in order, the
+        blocks decoded by that many threads."""
+        wanted = self.blocks_of(start, stop)
+        work = partial(_decode_numbered, h=self.header, model=self.model)
+        blocks = in_order(work, ((i, self.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
+        for i, x in zip(wanted, blocks, strict=True):
+            a, b = self.header.block_span(i)
+            yield max(a, start) - start, x[max(start - a, 0):min(stop, b) - a]
+
 
 def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
     start = 0 if start is None else start
@@ -344,12 +354,8 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         start, stop = _slice(h, start, stop)
         layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
         out.write(layout.prefix)
-        wanted = s.blocks_of(start, stop)
-        work = partial(_decode_numbered, h=h, model=s.model)
-        blocks = in_order(work, ((i, s.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
-        for i, x in zip(wanted, blocks, strict=True):
-            a, b = h.block_span(i)
-            container.write_frames(out, layout, max(a, start) - start, x[max(start - a, 0):min(stop, b) - a])
+        for at, x in s.parts(start, stop, workers):
+            container.write_frames(out, layout, at, x)
         out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
         out.write(layout.suffix)
     out.flush()
@@ -428,12 +434,8 @@ def decode_samples(data: bytes, start=None, stop=None, model=None, out=None, wor
     if y.shape != shape or y.dtype != dtype or not y.flags.c_contiguous:
         raise SpikeyError(f"out must be C-contiguous {np.dtype(dtype)} of shape {shape}")
     y2 = y.view(np.int16).reshape(stop - start, h.channels)
-    wanted = s.blocks_of(start, stop)
-    work = partial(_decode_numbered, h=h, model=s.model)
-    blocks = in_order(work, ((i, s.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
-    for i, x in zip(wanted, blocks, strict=True):
-        a, b = h.block_span(i)
-        y2[max(a, start) - start:min(b, stop) - start] = x[max(start - a, 0):min(stop, b) - a]
+    for at, x in s.parts(start, stop, workers):
+        y2[at:at + len(x)] = x
     if start == 0 and stop == h.frames and h.container == stream.ARRAY and zlib.crc32(y2) != s.file_crc:
         raise SpikeyError("the decoded samples fail the stream's checksum of the original: the stream is damaged")
     if h.flags & stream.UNSIGNED:
