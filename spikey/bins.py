@@ -82,9 +82,7 @@ def load_adc_table(path) -> BinTable:
 
 def lattice_table(offset: int, step: int, k_lo: int, k_hi: int) -> BinTable:
     """Values offset + k*step for k_lo <= k <= k_hi, each bin one unit wide on the axis value / step."""
-    k = np.arange(k_lo, k_hi + 1, dtype=np.int64)
-    values = offset + step * k
-    return BinTable.from_centres(values, values / step)
+    return value_set_table(offset + step * np.arange(k_lo, k_hi + 1, dtype=np.int64), step)
 
 
 def value_set_table(values, step: int) -> BinTable:

@@ -11,8 +11,6 @@ import numpy as np
 from spikey import fastcoder
 
 LAGS = (1, 0, -1)         # a ref's sample after, at and before the one being predicted
-
-
 EXACT_FRAMES = 1 << 21    # sums of int16 differences' products stay below 2^53 over fewer frames than this
 
 

@@ -69,14 +69,14 @@ class Model:
     def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):
         the linked refs' samples on the fixed-point axis (crosschannel.fixed_refs)."""
-        refs = _no_refs(len(idx)) if refs is None else refs
-        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs).tobytes()
+        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF,
+                                   _none(len(idx), refs, np.int64)).tobytes()
 
     def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         edges = fastcoder.fixed_edges(table.edges)
-        refs = _no_refs(n) if refs is None else refs
-        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells, refs))
+        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells,
+                                              _none(n, refs, np.int64)))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
@@ -90,16 +90,13 @@ def _decodable(idx: np.ndarray) -> np.ndarray:
     return idx
 
 
-def _none(n: int, columns) -> np.ndarray:
-    return np.zeros((n, 0)) if columns is None else columns
+def _none(n: int, columns, dtype=np.float64) -> np.ndarray:
+    """columns, or where there are none, n rows of no columns (what the kernels take for "none")."""
+    return np.zeros((n, 0), dtype=dtype) if columns is None else columns
 
 
 def _out(n: int, surprises) -> np.ndarray:
     return np.empty(n) if surprises is None else surprises
-
-
-def _no_refs(n: int) -> np.ndarray:
-    return np.zeros((n, 0), dtype=np.int64)
 
 
 def identify(table: BinTable, head_arrays) -> bytes:
