@@ -240,12 +240,17 @@ def big_wav(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def startup_bytes():
-    """What ./encode reads to start (modules, weights) before its input."""
-    code = "import spikey.cli, spikey.codec, spikey.fileio; print(open('/proc/self/io').read().split()[1])"
+def _bytes_read_importing(modules: str) -> int:
+    """What a process reads to start (modules, weights) before its input, where it imports those."""
+    code = f"import {modules}; print(open('/proc/self/io').read().split()[1])"
     return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout)
+
+
+@pytest.fixture(scope="module")
+def startup_bytes():
+    """What ./encode reads to start."""
+    return _bytes_read_importing("spikey.cli, spikey.codec, spikey.fileio")
 
 
 def _progress(pid):
@@ -296,14 +301,10 @@ def test_a_signal_during_encode_leaves_nothing(big_wav, startup_bytes, tmp_path,
 
 def test_a_signal_during_a_batch_encode_leaves_nothing_and_says_so(big_wav, tmp_path):
     """spikey encode FILE -j 2: the file's blocks on two threads; SIGTERM while it is written."""
-    code = ("import spikey.cli, spikey.batch, spikey.codec, spikey.fileio, typer; "
-            "print(open('/proc/self/io').read().split()[1])")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    startup = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                 env=env).stdout)
+    startup = _bytes_read_importing("spikey.cli, spikey.batch, spikey.codec, spikey.fileio, typer")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-c", "from spikey.cli import app; app()", "encode", big_wav, "-o", out,
-                             "-j", "2"], stderr=subprocess.PIPE, text=True, env=env)
+                             "-j", "2"], stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     _wait_until_coding(proc, big_wav.stat().st_size, startup)
     assert proc.poll() is None, "encoding finished before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
