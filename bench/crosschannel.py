@@ -23,12 +23,13 @@ sys.path.insert(0, str(ROOT))
 from spikey import codec, kernels, profiles  # noqa: E402
 
 DEFAULT = profiles.PROFILES[0]
+NO_MIDDLEOUT = tuple(loop for loop in profiles.PROFILES[2].loops if loop != profiles.MIDDLEOUT)
 VARIANTS = {
     "channels alone, head always": replace(DEFAULT, max_refs=0, no_head=False),
     "+ no head where it pays": replace(DEFAULT, max_refs=0),
     "+ links to 4 earlier channels (default)": DEFAULT,
-    "max, links from |r| 0.2, no MiddleOut": replace(profiles.PROFILES[2], min_r=0.2, middleout=False),
-    "max, no MiddleOut": replace(profiles.PROFILES[2], middleout=False),
+    "max, links from |r| 0.2, no MiddleOut": replace(profiles.PROFILES[2], min_r=0.2, loops=NO_MIDDLEOUT),
+    "max, no MiddleOut": replace(profiles.PROFILES[2], loops=NO_MIDDLEOUT),
     "max level": profiles.PROFILES[2],
     "fast level, channels alone": replace(profiles.PROFILES[1], max_refs=0),
     "fast level (links to 4 earlier channels)": profiles.PROFILES[1],

@@ -30,35 +30,59 @@ def block_frames(channels: int) -> int:
 
 def _options(x, model, aux, profile):
     """Every way the level's profile may code x: (code set, bin indices, exceptions, table, head,
-    linked). The learned heads were fitted to the challenge ADC: other code sets may go without."""
+    linked, loop). The learned heads were fitted to the challenge ADC: other code sets may go without;
+    the fast loop has none."""
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
-        heads = list(range(model.n_heads)) if profile.heads else []
-        if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
-            heads.append(models.NO_HEAD)
-        for head in heads:
-            for linked in (False, True) if aux is not None else (False,):
-                yield code_set, idx, exceptions, table, head, linked
+        for linked in (False, True) if aux is not None else (False,):
+            for loop in _loops(profile, linked):
+                heads = list(range(model.n_heads)) if profile.heads and loop != profiles.LMS else []
+                if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
+                    heads.append(models.NO_HEAD)
+                for head in heads:
+                    yield code_set, idx, exceptions, table, head, linked, loop
+
+
+def _loops(profile, linked: bool) -> list:
+    """The level's loops worth trying on a record: without links, the RLS with MiddleOut is the RLS
+    itself, tried once, as the one the level lists first."""
+    loops = list(profile.loops)
+    if not linked and profiles.RLS in loops and profiles.MIDDLEOUT in loops:
+        loops.remove(max(profiles.RLS, profiles.MIDDLEOUT, key=loops.index))
+    return loops
 
 
 def _record(option, model, aux, moves, profile, n=None):
-    """(record, the samples' surprises or None) of one option, over the first n samples (all: None)."""
-    code_set, idx, exceptions, table, head, linked = option
+    """(record, the samples' surprises or None) of one option, over the first n samples (all: None);
+    aux: the refs' inputs by loop."""
+    code_set, idx, exceptions, table, head, linked, loop = option
     part = slice(None) if n is None else slice(0, n)
     surprises = None
-    if profile.coder == "lms":
-        payload = model.encode_fast(table, idx[part], aux[part] if linked else None)
+    if loop == profiles.LMS:
+        payload = model.encode_fast(table, idx[part], aux[loop][part] if linked else None)
     else:
         surprises = np.empty(len(idx[part]))
-        payload = model.encode(table, idx[part], head, aux[part] if linked else None,
-                               moves[part] if linked and moves is not None else None, surprises)
-    return stream.Channel(code_set, head, exceptions, payload, linked), surprises
+        payload = model.encode(table, idx[part], head, aux[loop][part] if linked else None,
+                               moves[part] if linked and loop == profiles.MIDDLEOUT else None, surprises)
+    named = None if loop == profile.loops[0] else loop
+    return stream.Channel(code_set, head, exceptions, payload, linked, named), surprises
 
 
 def _best(options, model, aux, moves, profile, n):
-    """(record, surprises, option) of the shortest record among the options, judged on the profile's
-    trial length of first samples (all of them when that is fewer or 0, and then the trial is the
-    record): payload scaled to the whole length, plus the record's fixed fields."""
+    """(record, surprises, option) of the shortest record among the options: for each loop, the option
+    its trial judges shortest, coded whole, and of those the shortest record. A level that tries a
+    simpler level's loop so gets that level's record for it, and keeps it where it is shorter."""
+    loops = {}
+    for option in options:
+        loops.setdefault(option[6], []).append(option)
+    coded = [_best_of_loop(same, model, aux, moves, profile, n) for same in loops.values()]
+    return min(coded, key=lambda r: len(stream.write_channel(r[0])))
+
+
+def _best_of_loop(options, model, aux, moves, profile, n):
+    """(record, surprises, option) of the shortest record among options of one loop, judged on the
+    profile's trial length of first samples (all of them when that is fewer or 0, and then the trial
+    is the record): payload scaled to the whole length, plus the record's fixed fields."""
     trial = min(n, profile.trial_samples or n)
     if len(options) == 1 or trial == n:
         coded = [(*_record(option, model, aux, moves, profile), option) for option in options]
@@ -74,14 +98,15 @@ def _best(options, model, aux, moves, profile, n):
 
 def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None):
     """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
-    verbatim, or through the model on a code set, with or without a head and its refs' inputs aux
-    (and, with MiddleOut, their surprises moves). The linearised samples and surprises (None unless
-    linear) are what channels linked to this one are predicted from."""
+    verbatim, or through the model on a code set, by one of the level's loops, with or without a head
+    and its refs' inputs aux ({loop: inputs}; for MiddleOut, their surprises moves). The linearised
+    samples and surprises (None unless linear; surprises None where no RLS coded it) are what channels
+    linked to this one are predicted from."""
     coded, surprises, option = _best(list(_options(x, model, aux, profile)), model, aux, moves, profile, len(x))
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
-        return verbatim, _linear(x, None, None, linear), surprises_of(None, len(x), profile, linear)
-    return coded, _linear(x, option[3], option[1], linear), surprises_of(surprises, len(x), profile, linear)
+        return verbatim, _linear(x, None, None, linear), None
+    return coded, _linear(x, option[3], option[1], linear), surprises if linear else None
 
 
 def _linear(x, table, idx, wanted=True) -> np.ndarray | None:
@@ -92,58 +117,67 @@ def _linear(x, table, idx, wanted=True) -> np.ndarray | None:
     return x.astype(np.float64) if table is None else table.centres[idx]
 
 
-def surprises_of(surprises, n, profile, wanted=True) -> np.ndarray | None:
-    """A channel's surprises as the channels linked to it see them at a MiddleOut level: a verbatim
-    channel, coded without a prediction, surprises no one."""
-    if not (wanted and profile.middleout):
-        return None
-    return np.zeros(n) if surprises is None else surprises
+def loop_of(c: stream.Channel, profile) -> int:
+    """The per-sample loop that made a record's payload: the one it names, else the level's own."""
+    return profile.loops[0] if c.loop is None else c.loop
 
 
-def decode_channel(c: stream.Channel, frames: int, model, aux=None, profile=profiles.PROFILES[0], linear=True,
+def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=profiles.PROFILES[0], linear=True,
                    moves=None):
-    """(samples, linearised samples, surprises; both None unless linear) of one channel record."""
+    """(samples, linearised samples, surprises; both None unless linear, surprises None where no RLS
+    coded it) of one channel record; refs: its refs' linearised samples (spikey/crosschannel.py makes its
+    loop's inputs of them), moves: their surprises' inputs to MiddleOut."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
-        return x, _linear(x, None, None, linear), surprises_of(None, frames, profile, linear)
+        return x, _linear(x, None, None, linear), None
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for head {c.head}; its model has {model.n_heads}")
     table = c.code_set.table(model.adc)
+    loop = loop_of(c, profile)
+    aux = ref_inputs(refs, loop) if c.linked else None
     surprises = None
-    if profile.coder == "lms":
+    if loop == profiles.LMS:
         if c.head != models.NO_HEAD:
-            raise SpikeyError("corrupt stream: a head in a fast-level channel")
-        idx = model.decode_fast(table, c.payload, frames, aux if c.linked else None)
+            raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
+        idx = model.decode_fast(table, c.payload, frames, aux)
     else:
         surprises = np.empty(frames)
-        idx = model.decode(table, c.payload, frames, c.head, aux if c.linked else None,
-                           moves if c.linked else None, surprises)
+        idx = model.decode(table, c.payload, frames, c.head, aux, moves if c.linked and loop == profiles.MIDDLEOUT
+                           else None, surprises)
     x = table.values[idx].astype(np.int16)
     for pos, value in c.exceptions:
         x[pos] = value
-    return x, _linear(x, table, idx, linear), surprises_of(surprises, frames, profile, linear)
+    return x, _linear(x, table, idx, linear), surprises if linear else None
 
 
 # ---- blocks ---------------------------------------------------------------------------------------
 
-def ref_inputs(linear: list, profile) -> np.ndarray:
-    """What a linked channel's predictor takes from its refs' linearised samples: the RLS's regressor
-    columns, or the fast level's samples on its fixed-point axis."""
-    return crosschannel.fixed_refs(linear) if profile.coder == "lms" else crosschannel.inputs(linear)
+def ref_inputs(linear: list, loop: int) -> np.ndarray:
+    """What a linked channel's loop takes from its refs' linearised samples: the RLS's regressor
+    columns, or the fast loop's samples on its fixed-point axis."""
+    return crosschannel.fixed_refs(linear) if loop == profiles.LMS else crosschannel.inputs(linear)
 
 
-def ref_moves(surprises: list, profile) -> np.ndarray | None:
-    """What MiddleOut moves a linked channel's mean by: its refs' surprises at t+1, t and t-1."""
-    return crosschannel.inputs(surprises) if profile.middleout else None
+def _inputs_by_loop(linear: list, loops) -> dict:
+    """{loop: what it takes from the refs' linearised samples}, the RLS loops' columns made once."""
+    columns = crosschannel.inputs(linear) if any(loop != profiles.LMS for loop in loops) else None
+    return {loop: crosschannel.fixed_refs(linear) if loop == profiles.LMS else columns for loop in loops}
+
+
+def ref_moves(surprises: list, n: int) -> np.ndarray:
+    """What MiddleOut moves a linked channel's mean by: its refs' surprises at t+1, t and t-1 (a ref
+    coded without a prediction, verbatim, or by the fast loop, surprises no one: zeros)."""
+    return crosschannel.inputs([np.zeros(n) if s is None else s for s in surprises])
 
 
 def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
     records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
+    middleout = profiles.MIDDLEOUT in profile.loops
     for c in range(x.shape[1]):
-        aux = ref_inputs([linear[j] for j in refs[c]], profile) if refs[c] else None
-        moves = ref_moves([surprises[j] for j in refs[c]], profile) if refs[c] else None
+        aux = _inputs_by_loop([linear[j] for j in refs[c]], profile.loops) if refs[c] else None
+        moves = ref_moves([surprises[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
         record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves)
         records.append(record)
         linear.append(lin)
@@ -163,9 +197,10 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     profile = profiles.PROFILES[h.level]
     wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
-        aux = ref_inputs([linear[j] for j in h.refs[c]], profile) if channel.linked else None
-        moves = ref_moves([surprises[j] for j in h.refs[c]], profile) if channel.linked else None
-        x[:, c], lin, surprise = decode_channel(channel, stop - start, model, aux, profile, c in wanted, moves)
+        refs = [linear[j] for j in h.refs[c]]
+        moves = (ref_moves([surprises[j] for j in h.refs[c]], stop - start)
+                 if channel.linked and loop_of(channel, profile) == profiles.MIDDLEOUT else None)
+        x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves)
         linear.append(lin)
         surprises.append(surprise)
     if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:

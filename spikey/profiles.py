@@ -1,16 +1,24 @@
 """Compression levels: one row of named knobs each, the stream's level byte its index here.
 
-Adding a level is adding a row. The decoder needs only `coder` and `middleout` (which per-sample loop
-a payload was made by) and the model, which the stream names by id; the other knobs are how hard the
-encoder looks, so a stream decodes without knowing them.
+Adding a level is adding a row. The decoder needs only the level's own loop (`loops[0]`: what a record that
+names no loop was made by) and the model, which the stream names by id; the other knobs are how hard
+the encoder looks, so a stream decodes without knowing them.
 """
 from dataclasses import dataclass
+
+
+# A record's per-sample loop (docs/format.md section 4): spikey/coder.py's float64 RLS + learned head;
+# spikey/fastcoder.py's integers; the RLS with MiddleOut, a linked channel's mean moved by its refs'
+# surprises (spikey/middleout.py), which for a channel without links is the RLS itself.
+RLS, LMS, MIDDLEOUT = 0, 1, 2
+LOOPS = ("rls", "lms", "rls+middleout")
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
-    coder: str            # "rls": spikey/coder.py, float64 RLS + learned head; "lms": spikey/fastcoder.py, integers
+    loops: tuple          # the per-sample loops the encoder tries per channel and block (LOOPS), the level's own
+                          # first: a record names the loop that made it where it is another (docs/format.md 4)
     networks: tuple       # the model's head files in weights/, whose heads the encoder tries in turn
                           # and a record names by number (spikey/model.py)
     max_refs: int         # cross-channel links per channel (spikey/crosschannel.py)
@@ -19,13 +27,12 @@ class Profile:
     no_head: bool         # coding without a head is tried on code sets other than the ADC's (whose head was
                           # fitted to them); always, where heads is off
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
-    middleout: bool       # a linked channel's mean moves by its refs' surprises (spikey/middleout.py; rls only)
 
 
-PROFILES = (  # name      coder  networks                      max_refs min_r heads  no_head trial_samples middleout
-    Profile("default", "rls", ("network.npz",),              4,       0.2,  True,  True,   16384,        False),
-    Profile("fast",    "lms", ("network.npz",),              4,       0.2,  False, True,   16384,        False),
-    Profile("max",     "rls", ("network.npz", "lstm.npz"),   8,       0.05, True,  True,   0,            True),
+PROFILES = (  # name      loops                  networks                      max_refs min_r heads  no_head trial
+    Profile("default", (RLS, LMS),            ("network.npz",),              4,       0.2,  True,  True,   16384),
+    Profile("fast",    (LMS,),                ("network.npz",),              4,       0.2,  False, True,   16384),
+    Profile("max",     (MIDDLEOUT, RLS, LMS), ("network.npz", "lstm.npz"),   8,       0.05, True,  True,   0),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from spikey import SpikeyError
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
-from spikey.profiles import PROFILES
+from spikey.profiles import LOOPS, PROFILES
 
 MAGIC = b"SPKY"
 VERSION = 2
@@ -41,6 +41,7 @@ MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
 MAX_HEADER = 1 << 34
 MAX_REFS = 8                   # channels one channel may be predicted from
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
+LOOP = 0x40                    # coding byte: a loop byte follows, naming the per-sample loop (else the level's own)
 
 
 @dataclass
@@ -70,12 +71,14 @@ class Header:
 @dataclass
 class Channel:
     """One channel of one block: its code set, head, exceptions and payload (for VERBATIM, int16 LE);
-    linked: predicted from its refs too."""
+    linked: predicted from its refs too; loop: the per-sample loop that made the payload where it is
+    not the level's own (profiles.LOOPS), else None."""
     code_set: CodeSet
     head: int
     exceptions: list
     payload: bytes
     linked: bool = False
+    loop: int | None = None
 
 
 # ---- primitives -------------------------------------------------------------------------------
@@ -306,10 +309,10 @@ def read_block(data: bytes, h: Header, frames: int):
 def write_channel(c: Channel, last: bool = False) -> bytes:
     """A channel record; the last of a block leaves out its payload's length (it runs to the block's end)."""
     s = c.code_set
-    parts = [bytes([s.coding | (LINKED if c.linked else 0)])]
+    parts = [bytes([s.coding | (LINKED if c.linked else 0) | (0 if c.loop is None else LOOP)])]
     if s.coding == VERBATIM:
         return parts[0] + c.payload
-    parts.append(bytes([c.head]))
+    parts.append(bytes([c.head] if c.loop is None else [c.loop, c.head]))
     if s.coding == ADC:
         parts.append(varint(len(c.exceptions)))
         previous = 0
@@ -332,12 +335,15 @@ def _value_set_fields(s: CodeSet) -> bytes:
 
 def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     coding = r.byte()
-    linked = bool(coding & LINKED)
-    coding &= ~LINKED
-    if coding == VERBATIM and not linked:
+    linked, named = bool(coding & LINKED), bool(coding & LOOP)
+    coding &= ~(LINKED | LOOP)
+    if coding == VERBATIM and not (linked or named):
         return Channel(CodeSet(VERBATIM), 0, [], r.take(2 * frames))
     if coding not in (ADC, LATTICE, VALUE_SET):
         raise SpikeyError(f"corrupt stream: unknown coding {coding}")
+    loop = r.byte() if named else None
+    if loop is not None and loop >= len(LOOPS):
+        raise SpikeyError(f"corrupt stream: unknown loop {loop}")
     head = r.byte()
     exceptions = []
     if coding == ADC:
@@ -364,7 +370,7 @@ def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
         code_set = CodeSet(VALUE_SET, step=step, values=values)
     payload = r.take(len(r.data) - r.pos if last else r.varint(1 << 40))
-    return Channel(code_set, head, exceptions, payload, linked)
+    return Channel(code_set, head, exceptions, payload, linked, loop)
 
 
 def read_varints(data: bytes, n: int) -> np.ndarray:

@@ -77,3 +77,14 @@ def common_mode(n=20000, channels=5, seed=0):
     common -= np.linspace(common[0], common[-1], n)
     own = np.cumsum(rng.normal(0, 3, (n, channels)), axis=0) * 0.2
     return (common[:, None] * rng.uniform(0.5, 1.5, channels) + own).astype(np.int16)
+
+
+def heavy_tailed(n=40000, channels=2, seed=0):
+    """Random walks of Student-t steps (1.5 degrees of freedom), the second channel the first plus its
+    own walk: bursts that throw a least-squares predictor off, where the fast level's sign-sign loop
+    codes shorter."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_t(1.5, (n, channels)) * 20, axis=0)
+    x[:, 1:] += x[:, :1]
+    x -= np.linspace(x[0], x[-1], n)
+    return np.clip(np.round(x), -32000, 32000).astype(np.int16)

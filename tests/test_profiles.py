@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, common_mode, opened
+from conftest import SAMPLES, channels_of, common_mode, heavy_tailed, opened
 from spikey import SpikeyError, codec, profiles, stream
 from spikey.model import NO_HEAD
 
@@ -33,7 +33,7 @@ def test_fast_uses_no_head_and_links_channels_that_share_a_signal():
 
 def test_the_level_table_is_one_row_per_level():
     assert profiles.NAMES == ("default", "fast", "max")
-    assert [p.coder for p in profiles.PROFILES] == ["rls", "lms", "rls"]
+    assert [p.loops[0] for p in profiles.PROFILES] == [profiles.RLS, profiles.LMS, profiles.MIDDLEOUT]
     with pytest.raises(SpikeyError, match="unknown level"):
         codec.encode_samples(np.zeros(10, np.int16), level="turbo")
 
@@ -50,5 +50,29 @@ def test_a_fast_channel_with_a_head_is_refused(adc_signal):
     [record], samples_crc = stream.read_block(s.block_bytes(0), s.header, 3000)
     record.head = 0
     block = stream.write_block([record], samples_crc)
-    with pytest.raises(SpikeyError, match="fast-level"):
+    with pytest.raises(SpikeyError, match="fast loop"):
         codec.decode_block(block, s.header, 0, codec.models.default())
+
+
+def test_no_level_loses_to_a_simpler_one(adc_signal):
+    """Per channel and block, a level's record is at most the simpler level's and a loop byte: default
+    tries fast's loop as fast does, max every option of default's (on the whole block)."""
+    a = adc_signal(20000, seed=2)
+    for x in (heavy_tailed(), common_mode(channels=3), np.stack([a, a // 4 * 4 + 1], axis=1)):
+        data = [codec.encode_samples(x, level=level) for level in ("fast", "default", "max")]
+        assert all(np.array_equal(codec.decode_samples(d), x) for d in data)
+        assert len({str(opened(d).header.refs) for d in data}) == 1     # the same links: records compare
+        for simpler, level in zip(data, data[1:], strict=False):
+            for s, c in zip(channels_of(simpler), channels_of(level), strict=True):
+                assert len(stream.write_channel(c)) <= len(stream.write_channel(s)) + 1
+
+
+@pytest.mark.parametrize("level", ["default", "max"])
+def test_a_record_names_the_fast_loop_where_it_made_it(level):
+    x = heavy_tailed()
+    data = codec.encode_samples(x, level=level)
+    records = channels_of(data)
+    assert [c.loop for c in records] == [profiles.LMS] * 2 and records[1].linked
+    assert all(c.head == NO_HEAD for c in records)
+    assert np.array_equal(codec.decode_samples(data), x)
+    assert np.array_equal(codec.decode_samples(data, 7000, 7100), x[7000:7100])

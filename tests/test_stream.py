@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, channels_of, opened
-from spikey import SpikeyError, codec, stream
+from spikey import SpikeyError, codec, profiles, stream
+from spikey.codesets import ADC, VERBATIM, CodeSet
 from spikey.model import default
 
 
@@ -103,6 +104,20 @@ GOLDEN_MODEL_ID = "67a6b791"
 GOLDEN_STREAM = (2021, "535b2938")
 GOLDEN_FAST_STREAM = (1650, "a070fcd1")     # unchanged since the fast level came (links added none here)
 GOLDEN_MAX_STREAMS = [(2012, "6a8765e9"), (51856, "f7a4e9f9")]
+
+
+def test_a_records_loop_reads_back_and_an_unknown_one_is_refused():
+    payload = b"\x01\x02\x03"
+    for loop in (None, *range(len(profiles.LOOPS))):
+        data = stream.write_channel(stream.Channel(CodeSet(ADC), 255, [], payload, loop=loop))
+        back = stream.read_channel(stream.Reader(data), 10)
+        assert (back.loop, back.payload, stream.write_channel(back)) == (loop, payload, data)
+    data = bytearray(stream.write_channel(stream.Channel(CodeSet(ADC), 255, [], payload, loop=0)))
+    data[1] = len(profiles.LOOPS)
+    with pytest.raises(SpikeyError, match="unknown loop"):
+        stream.read_channel(stream.Reader(bytes(data)), 10)
+    with pytest.raises(SpikeyError, match="unknown coding"):
+        stream.read_channel(stream.Reader(bytes([VERBATIM | stream.LOOP, 0]) + bytes(20)), 10)
 
 
 def test_a_value_sets_gaps_are_written_and_read_at_once_as_one_at_a_time():

@@ -66,16 +66,17 @@ def fast_ideal_bits(idx, edges, table, refs):
     return bits, z
 
 
-def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile, moves=None):
+def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=None):
     """(bits of each sample, standardised residuals or None, linearised samples, surprises or None) of
-    one channel of one block: its record rerun sample by sample by the level's loop; a verbatim record
-    costs 16 bits a sample. aux, moves: its refs' inputs, as codec.ref_inputs and ref_moves give them."""
+    one channel of one block: its record rerun sample by sample by its loop; a verbatim record
+    costs 16 bits a sample. aux, moves: its refs' inputs, as codec.ref_inputs and ref_moves give them
+    (moves None: no MiddleOut)."""
     n = len(x)
     if record.code_set.coding == codesets.VERBATIM:
-        return np.full(n, 16.0), None, x.astype(np.float64), codec.surprises_of(None, n, profile)
+        return np.full(n, 16.0), None, x.astype(np.float64), None
     table = record.code_set.table(model.adc)
     idx, _ = table.indices(x)
-    if profile.coder == "lms":
+    if loop == profiles.LMS:
         refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
         bits, z = fast_ideal_bits(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
         return bits, z, table.centres[idx], None
@@ -83,7 +84,7 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, profile, mov
     moves = moves if record.linked and moves is not None else np.zeros((n, 0))
     bits, mean, inv_sigma, surprises = ideal_bits(idx, aux, moves, table.edges, table.centres, dist.GAUSSIAN_CDF,
                                                   pred.VAR_INIT, pred.VAR_RATE, *model.head(record.head))
-    return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx], codec.surprises_of(surprises, n, profile)
+    return bits, (table.centres[idx] - mean) * inv_sigma, table.centres[idx], surprises
 
 
 def measure(data: bytes, model=None) -> dict:
@@ -104,9 +105,11 @@ def measure(data: bytes, model=None) -> dict:
         x = s.frames(i)
         linear, surprises, block = [], [], np.zeros(b - a)
         for c, record in enumerate(records):
-            aux = codec.ref_inputs([linear[j] for j in h.refs[c]], profile) if record.linked else None
-            moves = codec.ref_moves([surprises[j] for j in h.refs[c]], profile) if record.linked else None
-            sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, profile,
+            loop = codec.loop_of(record, profile)
+            aux = codec.ref_inputs([linear[j] for j in h.refs[c]], loop) if record.linked else None
+            moves = (codec.ref_moves([surprises[j] for j in h.refs[c]], b - a)
+                     if record.linked and loop == profiles.MIDDLEOUT else None)
+            sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, loop,
                                                          moves)
             linear.append(lin)
             surprises.append(surprise)
