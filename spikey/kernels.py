@@ -8,7 +8,9 @@ if USE_AOT:
     _aot = importlib.import_module(AOT_MODULE)
     encode_bins, decode_bins, encode_block = _aot.encode_bins, _aot.decode_bins, _aot.encode_block
     encode_fast, decode_fast = _aot.encode_fast, _aot.decode_fast
+    encode_cascade, decode_cascade = _aot.encode_cascade, _aot.decode_cascade
 else:
+    from spikey.cascade import decode_cascade, encode_cascade  # noqa: F401
     from spikey.coder import decode_bins, encode_block, encode_bins  # noqa: F401
     from spikey.fastcoder import decode_fast, encode_fast  # noqa: F401
 

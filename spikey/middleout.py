@@ -48,5 +48,5 @@ def moved(c, moves, i, mean, inv_sigma):
 @njit(cache=True, inline="always")
 def learn(c, P, gain, moves, i, y, mean, inv_sigma, move):
     """After sample i (value y): the target is the channel's surprise before the move (mean unmoved)."""
-    if moves.shape[1] > 0 and not pred.rls(c, P, moves[i], gain, surprise(y, mean, inv_sigma) - move):
+    if moves.shape[1] > 0 and not pred.rls(c, P, moves[i], gain, surprise(y, mean, inv_sigma) - move, pred.FORGET):
         reset(c, P)

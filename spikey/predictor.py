@@ -69,15 +69,22 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
     e = y - mu
     if t > 0 and var_rate > 0:
         var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
-    if not rls(w, P, h, gain, e):
+    learn(w, P, h, gain, e, y, ORDER, FORGET)
+
+
+@njit(cache=True, inline="always")
+def learn(w, P, h, gain, e, y, order, forget):
+    """The RLS step on an error e, a fresh start where it is no longer finite, then y shifted into the
+    channel's own order past values (h's first entries)."""
+    if not rls(w, P, h, gain, e, forget):
         reset(w, P)
-    for i in range(ORDER - 1, 0, -1):
+    for i in range(order - 1, 0, -1):
         h[i] = h[i - 1]
     h[0] = y
 
 
 @njit(cache=True, inline="always")
-def rls(w, P, h, gain, e):
+def rls(w, P, h, gain, e, forget_factor):
     """One recursive-least-squares step of weights w (inverse correlation P) on regressor h, whose
     prediction w.h missed by e; gain is scratch. False where P's trace (before the step) or the sum of
     w is no longer finite: the caller starts over. Also the MiddleOut stage's (spikey/middleout.py).
@@ -91,12 +98,12 @@ def rls(w, P, h, gain, e):
         trace += P[i, i]
         gain[i] = 0.0
     dense.vecmat(gain, gain, h, P)      # gain = P h = h P: P is symmetric
-    den = FORGET
+    den = forget_factor
     for i in range(n):
         den += h[i] * gain[i]
     step = e / den
     inv_den = 1.0 / den
-    forget = 1.0 / FORGET if trace < P_TRACE_MAX else 1.0
+    forget = 1.0 / forget_factor if trace < P_TRACE_MAX else 1.0
     wsum = 0.0
     for i in range(n):
         w[i] += gain[i] * step

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 # A record's per-sample loop (docs/format.md section 4): spikey/coder.py's float64 RLS + learned head;
 # spikey/fastcoder.py's integers; the RLS with MiddleOut, a linked channel's mean moved by its refs'
-# surprises (spikey/middleout.py), which for a channel without links is the RLS itself.
-RLS, LMS, MIDDLEOUT = 0, 1, 2
-LOOPS = ("rls", "lms", "rls+middleout")
+# surprises (spikey/middleout.py), which for a channel without links is the RLS itself; spikey/cascade.py's
+# RLS -> normalised LMS -> robust scale -> head.
+RLS, LMS, MIDDLEOUT, CASCADE = 0, 1, 2, 3
+LOOPS = ("rls", "lms", "rls+middleout", "cascade")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,10 @@ class Profile:
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
 
 
-PROFILES = (  # name      loops                  networks                      max_refs min_r heads  no_head trial
-    Profile("default", (RLS, LMS),            ("network.npz",),              4,       0.2,  True,  True,   16384),
-    Profile("fast",    (LMS,),                ("network.npz",),              4,       0.2,  False, True,   16384),
-    Profile("max",     (MIDDLEOUT, RLS, LMS), ("network.npz", "lstm.npz"),   8,       0.05, True,  True,   0),
+PROFILES = (  # name      loops                           networks                     refs min_r heads no_head trial
+    Profile("default", (RLS, LMS, CASCADE),            ("network.npz",),             4,   0.2,  True, True,   16384),
+    Profile("fast",    (LMS,),                         ("network.npz",),             4,   0.2,  False, True,  16384),
+    Profile("max",     (MIDDLEOUT, RLS, LMS, CASCADE), ("network.npz", "lstm.npz"),  8,   0.05, True, True,   0),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

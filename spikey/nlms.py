@@ -1,0 +1,39 @@
+"""Cascade stage: a normalised LMS on the residuals of the stage before it.
+
+A least-squares predictor fits the mean of the squared error: a recording whose bursts or slow waves
+it tracks late leaves structure in its residual that a second, cheaper learner with a short memory
+takes (sac, OptimFROG and Monkey's Audio cascade such stages). Per sample, with r the last TAPS
+residuals of the stage before (newest first) and e the error of the cascade's prediction:
+    predict: p = sum_i v[i] r[i]
+    update:  v[i] += STEP e r[i] / (EPS + sum_i r[i]^2),   then r shifts in the new residual.
+A step relative to the residuals' power makes it the same learner on quiet and loud channels. Only
+IEEE basic operations in a fixed order, so its bits are the same on every machine.
+"""
+from spikey.jit import njit
+
+TAPS = 16
+STEP = 1.0 / 128         # chosen on all the recordings in ../shared (docs/model.md, cascade stages)
+EPS = 1.0                # a unit of the linearised axis, squared: no division by a silent channel's zeros
+
+
+@njit(cache=True, inline="always")
+def predict(v, r):
+    p = 0.0
+    for i in range(TAPS):
+        p += v[i] * r[i]
+    return p
+
+
+@njit(cache=True, inline="always")
+def update(v, r, e, residual):
+    """Learn from the cascade's error e on the residuals r it predicted from, then take in the stage
+    before's newest residual."""
+    power = EPS
+    for i in range(TAPS):
+        power += r[i] * r[i]
+    g = STEP * e / power
+    for i in range(TAPS):
+        v[i] += g * r[i]
+    for i in range(TAPS - 1, 0, -1):
+        r[i] = r[i - 1]
+    r[0] = residual
