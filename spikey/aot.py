@@ -29,8 +29,8 @@ SIGNATURES = {
                     "u1[::1], f8[::1])",
     "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1], i8[:, ::1])",
     "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
-    "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], {HEAD})",
-    "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD})",
+    "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], {HEAD}, i8)",
+    "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD}, i8)",
 }
 MODULES = {"encode_bins": coder, "decode_bins": coder, "encode_block": coder,
            "encode_fast": fastcoder, "decode_fast": fastcoder, "encode_cascade": cascade, "decode_cascade": cascade}

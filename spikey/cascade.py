@@ -21,40 +21,43 @@ from spikey import predictor as pred
 from spikey import rangecoder as rc
 from spikey.jit import njit
 
-ORDER = 8
-FORGET = 0.99995         # a longer memory than the default loop's: the stage after it follows the fast changes
+FORGET = 0.99995         # a longer memory than the default loop's: the stages after it follow the fast changes
 MAE_RATE = 1.0 / 32
 SIGMA_PER_MAE = 1.2533141373155001      # sqrt(pi / 2): a Gaussian's sigma over its mean absolute deviation
 SIGMA_MIN = 0.01         # the default loop's sqrt(VAR_MIN)
+SHAPES = 4               # a record's shape: bit 0 an RLS of order 16 (else 8), bit 1 two stages (else one)
+
+
+@njit(cache=True, inline="always")
+def shape_of(shape):
+    """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape. One
+    stage: 16 taps at 2^-7; two: 32 at 2^-6, then 16 at 2^-7 on its residual (docs/model.md)."""
+    order = 16 if shape & 1 else 8
+    if shape & 2:
+        return order, 32, 1.0 / 64, 16, 1.0 / 128
+    return order, 16, 1.0 / 128, 0, 0.0
 
 
 @njit(cache=True)
-def _new_state(n_scratch, n_rec, n_aux):
-    """One flat array: sample count, RLS (w, P, h, gain), stage (v, r), mae, head (errors, x, z, rec)."""
-    n = ORDER + n_aux
-    s = np.zeros(1 + n + n * n + n + n + 2 * nlms.TAPS + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec)
-    w, P, h, gain, v, r, mae, errors, x, z, rec = _views(s, n_scratch, n_rec, n_aux)
-    pred.reset(w, P)
-    mae[0] = np.sqrt(pred.VAR_INIT) / SIGMA_PER_MAE
+def _new_state(shape, n_scratch, n_rec, n_aux):
+    """One flat array: RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec)."""
+    order, taps1, _, taps2, _ = shape_of(shape)
+    n = order + n_aux
+    s = np.zeros(n + n * n + n + n + 2 * taps1 + 2 * taps2 + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec)
+    views = _views(s, shape, n_scratch, n_rec, n_aux)
+    pred.reset(views[0], views[1])
+    views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
     return s
 
 
 @njit(cache=True)
-def _views(s, n_scratch, n_rec, n_aux):
-    n = ORDER + n_aux
-    sizes = (n, n * n, n, n, nlms.TAPS, nlms.TAPS, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec)
-    starts = np.cumsum(np.array((1,) + sizes))
-    w = s[starts[0]:starts[1]]
-    P = s[starts[1]:starts[2]].reshape((n, n))
-    h = s[starts[2]:starts[3]]
-    gain = s[starts[3]:starts[4]]
-    v = s[starts[4]:starts[5]]
-    r = s[starts[5]:starts[6]]
-    mae = s[starts[6]:starts[7]]
-    errors = s[starts[7]:starts[8]]
-    x = s[starts[8]:starts[9]]
-    z = s[starts[9]:starts[10]]
-    return w, P, h, gain, v, r, mae, errors, x, z, s[starts[10]:starts[11]]
+def _views(s, shape, n_scratch, n_rec, n_aux):
+    order, taps1, _, taps2, _ = shape_of(shape)
+    n = order + n_aux
+    sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec)
+    a = np.cumsum(np.array((0,) + sizes))
+    return (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
+            s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]])
 
 
 @njit(cache=True, inline="always")
@@ -67,70 +70,91 @@ def _clamp(mu, centres):
 
 
 @njit(cache=True, inline="always")
-def _predict(w, h, v, r, mae, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
-    """(RLS mean, cascade mean, final mean, final 1/sigma) of the next sample."""
+def _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
+    """(RLS mean, first stage's mean, cascade mean, final mean, final 1/sigma) of the next sample."""
     mu1 = _clamp(pred.predict(w, h), centres)
-    mu = _clamp(mu1 + nlms.predict(v, r), centres)
+    mu2 = _clamp(mu1 + nlms.predict(v1, r1), centres)
+    mu = _clamp(mu2 + nlms.predict(v2, r2), centres)
     sigma = max(SIGMA_PER_MAE * mae[0], SIGMA_MIN)
     net.inputs(x, h, errors, mu, sigma, centres[0], centres[len(centres) - 1])
     shift, factor = net.head(x, z, rec, w1, b1, wr, w2, b2)
-    return mu1, mu, mu + shift * sigma, 1.0 / (sigma * factor)
+    return mu1, mu2, mu, mu + shift * sigma, 1.0 / (sigma * factor)
 
 
 @njit(cache=True, inline="always")
-def _observe(w, P, h, gain, v, r, mae, errors, t, y, mu1, mu):
+def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, y, mu1, mu2, mu):
     """Each stage learns from its own error once sample t (value y) is known."""
     e = y - mu
     mae[0] += max(MAE_RATE, 1.0 / (t + 1)) * (abs(e) - mae[0])
     net.push_error(errors, e)
-    nlms.update(v, r, e, y - mu1)
-    pred.learn(w, P, h, gain, y - mu1, y, ORDER, FORGET)
+    nlms.update(v2, r2, step2, e, y - mu2)
+    nlms.update(v1, r1, step1, y - mu2, y - mu1)
+    pred.learn(w, P, h, gain, y - mu1, y, order, FORGET)
 
 
 @njit(cache=True, inline="always")
-def _set_aux(h, aux, i):
+def _set_aux(h, aux, i, order):
     for j in range(aux.shape[1]):
-        h[ORDER + j] = aux[i, j]
+        h[order + j] = aux[i, j]
 
 
-@njit(cache=True, nogil=True)
-def encode_cascade(idx, aux, edges, centres, table, w1, b1, wr, w2, b2):
-    """Range-coded payload of bin indices idx; aux[i]: the refs' inputs to sample i's RLS (no columns: none)."""
+# The loops run on state the caller allocated and sliced, compiled without numba's reference counting
+# (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time.
+
+@njit(cache=True, _nrt=False)
+def _encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                 errors, x, z, rec, st, out):
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
-    s = _new_state(*net.state_sizes(b1, wr), aux.shape[1])
-    w, P, h, gain, v, r, mae, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
-    st = rc.encoder_new()
-    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    order, _, step1, _, step2 = shape_of(shape)
     for i in range(len(idx)):
-        _set_aux(h, aux, i)
-        mu1, mu, mean, inv_sigma = _predict(w, h, v, r, mae, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+        _set_aux(h, aux, i, order)
+        mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
+                                                 b2)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
-        _observe(w, P, h, gain, v, r, mae, errors, i, centres[k], mu1, mu)
-    n = rc.finish(st, out)
-    return out[1:n].copy()
+        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
 
 
-@njit(cache=True, nogil=True)
-def decode_cascade(buf, n_samples, aux, edges, centres, cells, table, w1, b1, wr, w2, b2):
+@njit(cache=True, _nrt=False)
+def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                 mae, errors, x, z, rec, st, idx):
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
-    s = _new_state(*net.state_sizes(b1, wr), aux.shape[1])
-    w, P, h, gain, v, r, mae, errors, x, z, rec = _views(s, *net.state_sizes(b1, wr), aux.shape[1])
-    st = rc.decoder_new(buf)
-    idx = np.empty(n_samples, dtype=np.int32)
-    for i in range(n_samples):
-        _set_aux(h, aux, i)
-        mu1, mu, mean, inv_sigma = _predict(w, h, v, r, mae, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
+    order, _, step1, _, step2 = shape_of(shape)
+    for i in range(len(idx)):
+        _set_aux(h, aux, i, order)
+        mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
+                                                 b2)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
         k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_sigma, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
-        _observe(w, P, h, gain, v, r, mae, errors, i, centres[k], mu1, mu)
+        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
         idx[i] = k
+
+
+@njit(cache=True, nogil=True)
+def encode_cascade(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape):
+    """Range-coded payload of bin indices idx by the cascade of that shape; aux[i]: the refs' inputs to
+    sample i's RLS (no columns: none)."""
+    sizes = net.state_sizes(b1, wr)
+    state = _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
+    st = rc.encoder_new()
+    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    _encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, *state, st, out)
+    n = rc.finish(st, out)
+    return out[1:n].copy()
+
+
+@njit(cache=True, nogil=True)
+def decode_cascade(buf, n_samples, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape):
+    sizes = net.state_sizes(b1, wr)
+    state = _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
+    idx = np.empty(n_samples, dtype=np.int32)
+    _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, *state, rc.decoder_new(buf), idx)
     return idx

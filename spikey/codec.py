@@ -28,19 +28,27 @@ def block_frames(channels: int) -> int:
 
 # ---- one channel of one block -----------------------------------------------------------------------
 
-def _options(x, model, aux, profile):
+def _options(x, model, aux, profile, n_refs):
     """Every way the level's profile may code x: (code set, bin indices, exceptions, table, head,
-    linked, loop). The learned heads were fitted to the challenge ADC: other code sets may go without;
-    the fast loop has none."""
+    uses: how many of its n_refs refs it is predicted from, loop). The learned heads (of the level's own
+    network files, the first of the model's) were fitted to the challenge ADC: other code sets may go
+    without; the fast loop has none."""
+    n_heads = models.of_networks(profile.networks).n_heads if profile.heads else 0
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
-        for linked in (False, True) if aux is not None else (False,):
-            for loop in _loops(profile, linked):
-                heads = list(range(model.n_heads)) if profile.heads and loop != profiles.LMS else []
+        for uses in _uses(profile, n_refs):
+            for loop in _loops(profile, uses > 0):
+                heads = list(range(n_heads)) if loop != profiles.LMS else []
                 if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
                     heads.append(models.NO_HEAD)
                 for head in heads:
-                    yield code_set, idx, exceptions, table, head, linked, loop
+                    yield code_set, idx, exceptions, table, head, uses, loop
+
+
+def _uses(profile, n_refs: int) -> list:
+    """How many of a channel's first refs its records may be predicted from: none, the level's counts,
+    and as many as the level links (all of them, unless the stream's level links more)."""
+    return sorted({0, *(m for m in profile.ref_counts if m < n_refs), min(n_refs, profile.max_refs)})
 
 
 def _loops(profile, linked: bool) -> list:
@@ -52,58 +60,74 @@ def _loops(profile, linked: bool) -> list:
     return loops
 
 
-def _record(option, model, aux, moves, profile, n=None):
+def _record(option, model, aux, moves, own_loop, n=None, lags=len(crosschannel.LAGS)):
     """(record, the samples' surprises or None) of one option, over the first n samples (all: None);
-    aux: the refs' inputs by loop."""
-    code_set, idx, exceptions, table, head, linked, loop = option
+    aux: the refs' inputs (the RLS loops', the fast loop's); own_loop: the stream's level's, which a record
+    need not name."""
+    code_set, idx, exceptions, table, head, uses, loop = option
     part = slice(None) if n is None else slice(0, n)
     surprises = None
+    linked = uses > 0
+    refs = None
+    if linked:          # the first uses refs' columns: one each for the fast loop, one per lag for the RLS loops
+        refs = np.ascontiguousarray(aux[loop == profiles.LMS][part, :uses * (1 if loop == profiles.LMS else lags)])
+    if linked and moves is not None:
+        moves = np.ascontiguousarray(moves[part, :uses * lags])
     if loop == profiles.LMS:
-        payload = model.encode_fast(table, idx[part], aux[loop][part] if linked else None)
-    elif loop == profiles.CASCADE:
-        payload = model.encode_cascade(table, idx[part], head, aux[loop][part] if linked else None)
+        payload = model.encode_fast(table, idx[part], refs)
+    elif loop >= profiles.CASCADE:
+        payload = model.encode_cascade(table, idx[part], loop - profiles.CASCADE, head, refs)
     else:
         surprises = np.empty(len(idx[part]))
-        payload = model.encode(table, idx[part], head, aux[loop][part] if linked else None,
-                               moves[part] if linked and loop == profiles.MIDDLEOUT else None, surprises)
-    named = None if loop == profile.loops[0] else loop
-    return stream.Channel(code_set, head, exceptions, payload, linked, named), surprises
+        payload = model.encode(table, idx[part], head, refs, moves if linked and loop == profiles.MIDDLEOUT else None,
+                               surprises)
+    some = uses if 0 < uses < aux[1].shape[1] else None
+    return stream.Channel(code_set, head, exceptions, payload, linked, _named(loop, own_loop, linked), some), surprises
 
 
-def _best(options, model, aux, moves, profile, n):
-    """(record, surprises, option) of the shortest record among the options: the one the trial judges
-    shortest, and beside it the fast loop's, coded whole and kept where shorter (it costs a tenth of
-    the others): a level that tries the fast level's loop so never codes longer than the fast level."""
-    fast = [option for option in options if option[6] == profiles.LMS]
-    rest = [option for option in options if option[6] != profiles.LMS]
-    coded = [_best_of(group, model, aux, moves, profile, n) for group in (rest, fast) if group]
-    return min(coded, key=lambda r: len(stream.write_channel(r[0])))
+def _named(loop: int, own_loop: int, linked: bool) -> int | None:
+    """The loop a record names: none where it is the level's own (without links, the RLS with and
+    without MiddleOut are one)."""
+    same = {loop, own_loop} == {profiles.RLS, profiles.MIDDLEOUT} and not linked
+    return None if loop == own_loop or same else loop
 
 
-def _best_of(options, model, aux, moves, profile, n):
+def _best(x, model, aux, moves, profile, own_loop, n_refs):
+    """(record, surprises, option) of the shortest record the level's search finds, or its simpler
+    level's search, which it repeats (on the same links) and keeps where shorter: so no level's record
+    is longer than a simpler level's, but for a loop byte."""
+    found = _best_of(list(_options(x, model, aux, profile, n_refs)), model, aux, moves, profile, own_loop, len(x))
+    if profile.simpler is None:
+        return found
+    simpler = _best(x, model, aux, moves, profiles.PROFILES[profiles.index(profile.simpler)], own_loop, n_refs)
+    return min((found, simpler), key=lambda r: len(stream.write_channel(r[0])))
+
+
+def _best_of(options, model, aux, moves, profile, own_loop, n):
     """(record, surprises, option) of the shortest record among the options, judged on the
     profile's trial length of first samples (all of them when that is fewer or 0, and then the trial
     is the record): payload scaled to the whole length, plus the record's fixed fields."""
     trial = min(n, profile.trial_samples or n)
     if len(options) == 1 or trial == n:
-        coded = [(*_record(option, model, aux, moves, profile), option) for option in options]
+        coded = [(*_record(option, model, aux, moves, own_loop), option) for option in options]
         return min(coded, key=lambda r: len(stream.write_channel(r[0])))
 
     def estimate(option):
-        record, _ = _record(option, model, aux, moves, profile, trial)
+        record, _ = _record(option, model, aux, moves, own_loop, trial)
         fixed = len(stream.write_channel(record)) - len(record.payload)
         return fixed + len(record.payload) * n / max(trial, 1)
     option = min(options, key=estimate)
-    return (*_record(option, model, aux, moves, profile), option)
+    return (*_record(option, model, aux, moves, own_loop), option)
 
 
 def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None):
     """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
     verbatim, or through the model on a code set, by one of the level's loops, with or without a head
-    and its refs' inputs aux ({loop: inputs}; for MiddleOut, their surprises moves). The linearised
+    and its refs' inputs aux (refs_inputs; for MiddleOut, their surprises moves). The linearised
     samples and surprises (None unless linear; surprises None where no RLS coded it) are what channels
     linked to this one are predicted from."""
-    coded, surprises, option = _best(list(_options(x, model, aux, profile)), model, aux, moves, profile, len(x))
+    n_refs = 0 if aux is None else aux[1].shape[1]
+    coded, surprises, option = _best(x, model, aux, moves, profile, profile.loops[0], n_refs)
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
         return verbatim, _linear(x, None, None, linear), None
@@ -135,14 +159,14 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
         raise SpikeyError(f"stream asks for head {c.head}; its model has {model.n_heads}")
     table = c.code_set.table(model.adc)
     loop = loop_of(c, profile)
-    aux = ref_inputs(refs, loop) if c.linked else None
+    aux = ref_inputs(refs[:c.uses], loop) if c.linked else None
     surprises = None
     if loop == profiles.LMS:
         if c.head != models.NO_HEAD:
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
         idx = model.decode_fast(table, c.payload, frames, aux)
-    elif loop == profiles.CASCADE:
-        idx = model.decode_cascade(table, c.payload, frames, c.head, aux)
+    elif loop >= profiles.CASCADE:
+        idx = model.decode_cascade(table, c.payload, frames, loop - profiles.CASCADE, c.head, aux)
     else:
         surprises = np.empty(frames)
         idx = model.decode(table, c.payload, frames, c.head, aux, moves if c.linked and loop == profiles.MIDDLEOUT
@@ -161,10 +185,10 @@ def ref_inputs(linear: list, loop: int) -> np.ndarray:
     return crosschannel.fixed_refs(linear) if loop == profiles.LMS else crosschannel.inputs(linear)
 
 
-def _inputs_by_loop(linear: list, loops) -> dict:
-    """{loop: what it takes from the refs' linearised samples}, the RLS loops' columns made once."""
-    columns = crosschannel.inputs(linear) if any(loop != profiles.LMS for loop in loops) else None
-    return {loop: crosschannel.fixed_refs(linear) if loop == profiles.LMS else columns for loop in loops}
+def refs_inputs(linear: list) -> tuple:
+    """What every loop may take from a linked channel's refs, for the encoder to try them all: the RLS
+    loops' inputs, then the fast loop's (indexed by loop == LMS)."""
+    return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS)
 
 
 def ref_moves(surprises: list, n: int) -> np.ndarray:
@@ -179,7 +203,7 @@ def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0])
     wanted = {j for r in refs for j in r}
     middleout = profiles.MIDDLEOUT in profile.loops
     for c in range(x.shape[1]):
-        aux = _inputs_by_loop([linear[j] for j in refs[c]], profile.loops) if refs[c] else None
+        aux = refs_inputs([linear[j] for j in refs[c]]) if refs[c] else None
         moves = ref_moves([surprises[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
         record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves)
         records.append(record)
@@ -201,7 +225,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
     wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
         refs = [linear[j] for j in h.refs[c]]
-        moves = (ref_moves([surprises[j] for j in h.refs[c]], stop - start)
+        moves = (ref_moves([surprises[j] for j in h.refs[c][:channel.uses]], stop - start)
                  if channel.linked and loop_of(channel, profile) == profiles.MIDDLEOUT else None)
         x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves)
         linear.append(lin)

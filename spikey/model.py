@@ -66,15 +66,16 @@ class Model:
                                               table.cells, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
                                               *self.head(head), _out(n, surprises)))
 
-    def encode_cascade(self, table: BinTable, idx: np.ndarray, head: int = 0, aux=None) -> bytes:
-        """The cascade loop's payload (spikey/cascade.py); aux as for encode."""
+    def encode_cascade(self, table: BinTable, idx: np.ndarray, shape: int, head: int = 0, aux=None) -> bytes:
+        """The payload of the cascade loop of that shape (spikey/cascade.py); aux as for encode."""
         return kernels.encode_cascade(idx, _none(len(idx), aux), table.edges, table.centres, dist.GAUSSIAN_CDF,
-                                      *self.head(head)).tobytes()
+                                      *self.head(head), shape).tobytes()
 
-    def decode_cascade(self, table: BinTable, payload: bytes, n: int, head: int = 0, aux=None) -> np.ndarray:
+    def decode_cascade(self, table: BinTable, payload: bytes, n: int, shape: int, head: int = 0,
+                       aux=None) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         return _decodable(kernels.decode_cascade(buf, n, _none(n, aux), table.edges, table.centres, table.cells,
-                                                 dist.GAUSSIAN_CDF, *self.head(head)))
+                                                 dist.GAUSSIAN_CDF, *self.head(head), shape))
 
     def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):

@@ -7,33 +7,35 @@ residuals of the stage before (newest first) and e the error of the cascade's pr
     predict: p = sum_i v[i] r[i]
     update:  v[i] += STEP e r[i] / (EPS + sum_i r[i]^2),   then r shifts in the new residual.
 A step relative to the residuals' power makes it the same learner on quiet and loud channels. Only
-IEEE basic operations in a fixed order, so its bits are the same on every machine.
+IEEE basic operations in a fixed order, so its bits are the same on every machine. The taps are
+len(v); a stage of no taps predicts 0 and learns nothing.
 """
 from spikey.jit import njit
 
-TAPS = 16
-STEP = 1.0 / 128         # chosen on all the recordings in ../shared (docs/model.md, cascade stages)
 EPS = 1.0                # a unit of the linearised axis, squared: no division by a silent channel's zeros
 
 
 @njit(cache=True, inline="always")
 def predict(v, r):
     p = 0.0
-    for i in range(TAPS):
+    for i in range(len(v)):
         p += v[i] * r[i]
     return p
 
 
 @njit(cache=True, inline="always")
-def update(v, r, e, residual):
+def update(v, r, step, e, residual):
     """Learn from the cascade's error e on the residuals r it predicted from, then take in the stage
     before's newest residual."""
+    n = len(v)
+    if n == 0:
+        return
     power = EPS
-    for i in range(TAPS):
+    for i in range(n):
         power += r[i] * r[i]
-    g = STEP * e / power
-    for i in range(TAPS):
+    g = step * e / power
+    for i in range(n):
         v[i] += g * r[i]
-    for i in range(TAPS - 1, 0, -1):
+    for i in range(n - 1, 0, -1):
         r[i] = r[i - 1]
     r[0] = residual

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 # A record's per-sample loop (docs/format.md section 4): spikey/coder.py's float64 RLS + learned head;
 # spikey/fastcoder.py's integers; the RLS with MiddleOut, a linked channel's mean moved by its refs'
 # surprises (spikey/middleout.py), which for a channel without links is the RLS itself; spikey/cascade.py's
-# RLS -> normalised LMS -> robust scale -> head.
+# RLS -> normalised LMS stages -> robust scale -> head, of shape loop - CASCADE (its RLS order and stages).
 RLS, LMS, MIDDLEOUT, CASCADE = 0, 1, 2, 3
-LOOPS = ("rls", "lms", "rls+middleout", "cascade")
+LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2")
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,24 @@ class Profile:
     networks: tuple       # the model's head files in weights/, whose heads the encoder tries in turn
                           # and a record names by number (spikey/model.py)
     max_refs: int         # cross-channel links per channel (spikey/crosschannel.py)
+    ref_counts: tuple     # how many of its first refs a linked record may also be predicted from, besides all
     min_r: float          # the weakest link tried: |r| of the first differences over the first block
     heads: bool           # the learned heads are tried
     no_head: bool         # coding without a head is tried on code sets other than the ADC's (whose head was
                           # fitted to them); always, where heads is off
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
+    simpler: str | None   # the level whose search this one repeats, keeping its record where shorter
 
 
-PROFILES = (  # name      loops                           networks                     refs min_r heads no_head trial
-    Profile("default", (RLS, LMS, CASCADE),            ("network.npz",),             4,   0.2,  True, True,   16384),
-    Profile("fast",    (LMS,),                         ("network.npz",),             4,   0.2,  False, True,  16384),
-    Profile("max",     (MIDDLEOUT, RLS, LMS, CASCADE), ("network.npz", "lstm.npz"),  8,   0.05, True, True,   0),
+C8, C16, C8X2, C16X2 = range(CASCADE, CASCADE + 4)
+
+PROFILES = (
+    Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.2,
+            heads=True, no_head=True, trial_samples=32768, simpler="fast"),
+    Profile("fast", loops=(LMS,), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.2,
+            heads=False, no_head=True, trial_samples=16384, simpler=None),
+    Profile("max", loops=(MIDDLEOUT, C16, C16X2), networks=("network.npz", "lstm.npz"), max_refs=8,
+            ref_counts=(1, 2, 4), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default"),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

@@ -42,6 +42,7 @@ MAX_HEADER = 1 << 34
 MAX_REFS = 8                   # channels one channel may be predicted from
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 LOOP = 0x40                    # coding byte: a loop byte follows, naming the per-sample loop (else the level's own)
+USES = 0x20                    # coding byte: a LINKED record uses only its first `uses` refs (a varint follows)
 
 
 @dataclass
@@ -71,14 +72,16 @@ class Header:
 @dataclass
 class Channel:
     """One channel of one block: its code set, head, exceptions and payload (for VERBATIM, int16 LE);
-    linked: predicted from its refs too; loop: the per-sample loop that made the payload where it is
-    not the level's own (profiles.LOOPS), else None."""
+    linked: predicted from its refs too (uses: from its first so many only, else None: all of them);
+    loop: the per-sample loop that made the payload where it is not the level's own (profiles.LOOPS),
+    else None."""
     code_set: CodeSet
     head: int
     exceptions: list
     payload: bytes
     linked: bool = False
     loop: int | None = None
+    uses: int | None = None
 
 
 # ---- primitives -------------------------------------------------------------------------------
@@ -302,6 +305,8 @@ def read_block(data: bytes, h: Header, frames: int):
     channels = [read_channel(r, frames, c == h.channels - 1) for c in range(h.channels)]
     if any(c.linked and not refs for c, refs in zip(channels, h.refs, strict=True)):
         raise SpikeyError("corrupt stream: a channel linked to no other")
+    if any(c.uses is not None and c.uses >= len(refs) for c, refs in zip(channels, h.refs, strict=True)):
+        raise SpikeyError("corrupt stream: a record uses as many refs as its channel has, or more")
     r.end()
     return channels, struct.unpack_from("<I", data, len(data) - 4)[0]
 
@@ -309,10 +314,11 @@ def read_block(data: bytes, h: Header, frames: int):
 def write_channel(c: Channel, last: bool = False) -> bytes:
     """A channel record; the last of a block leaves out its payload's length (it runs to the block's end)."""
     s = c.code_set
-    parts = [bytes([s.coding | (LINKED if c.linked else 0) | (0 if c.loop is None else LOOP)])]
+    parts = [bytes([s.coding | (LINKED if c.linked else 0) | (0 if c.loop is None else LOOP)
+                    | (0 if c.uses is None else USES)])]
     if s.coding == VERBATIM:
         return parts[0] + c.payload
-    parts.append(bytes([c.head] if c.loop is None else [c.loop, c.head]))
+    parts += [b"" if c.loop is None else bytes([c.loop]), b"" if c.uses is None else varint(c.uses), bytes([c.head])]
     if s.coding == ADC:
         parts.append(varint(len(c.exceptions)))
         previous = 0
@@ -335,15 +341,18 @@ def _value_set_fields(s: CodeSet) -> bytes:
 
 def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     coding = r.byte()
-    linked, named = bool(coding & LINKED), bool(coding & LOOP)
-    coding &= ~(LINKED | LOOP)
-    if coding == VERBATIM and not (linked or named):
+    linked, named, some = bool(coding & LINKED), bool(coding & LOOP), bool(coding & USES)
+    coding &= ~(LINKED | LOOP | USES)
+    if coding == VERBATIM and not (linked or named or some):
         return Channel(CodeSet(VERBATIM), 0, [], r.take(2 * frames))
-    if coding not in (ADC, LATTICE, VALUE_SET):
-        raise SpikeyError(f"corrupt stream: unknown coding {coding}")
+    if coding not in (ADC, LATTICE, VALUE_SET) or (some and not linked):
+        raise SpikeyError(f"corrupt stream: unknown coding {coding}" + (" (USES without LINKED)" if some else ""))
     loop = r.byte() if named else None
     if loop is not None and loop >= len(LOOPS):
         raise SpikeyError(f"corrupt stream: unknown loop {loop}")
+    uses = r.varint(MAX_REFS) if some else None
+    if uses == 0:
+        raise SpikeyError("corrupt stream: a record linked to none of its refs")
     head = r.byte()
     exceptions = []
     if coding == ADC:
@@ -370,7 +379,7 @@ def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
             raise SpikeyError("corrupt stream: a value set outside 16 bits or not increasing")
         code_set = CodeSet(VALUE_SET, step=step, values=values)
     payload = r.take(len(r.data) - r.pos if last else r.varint(1 << 40))
-    return Channel(code_set, head, exceptions, payload, linked, loop)
+    return Channel(code_set, head, exceptions, payload, linked, loop, uses)
 
 
 def read_varints(data: bytes, n: int) -> np.ndarray:
