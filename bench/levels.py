@@ -387,7 +387,7 @@ def count_evals(every):
         """fastcoder.find_bin with every cumulative() counted; unit_start: the start is
         (at - edges[0]) >> FX, which assumes bins one unit wide (the first version), instead of the
         codec's table of bins by axis unit (cells)."""
-        z = guesses[target >> (fc.TOTAL_BITS - fc.GUESS_BITS)]
+        z = guesses[target >> (fc.TOTAL_BITS - dist.GUESS_BITS)]
         at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
         if unit_start:
             k = min(max((at - edges[0]) >> fc.FX, 0), n_bins - 1)
@@ -459,7 +459,7 @@ def count_evals(every):
         return idx
 
     model = models.default()
-    guesses = fc.inverse_table(dist.GAUSSIAN_CDF)
+    guesses = dist.GUESSES
     sets = {"challenge": [(f.stem, np.frombuffer(_payload(f.read_bytes()), dtype="<i2"))
                           for f in sorted(DATA.glob("*.wav"))[::every]]}
     for npy in sorted(MULTI.glob("*.npy")):

@@ -117,14 +117,30 @@ def search(target, k, n_bins, edges, mean, scale, table, cumulative):
     return lo, c_lo, c_hi
 
 
-@njit(cache=True, inline="always")
-def find_bin(target, n_bins, edges, mu, inv_sigma, table, cells):
-    """search from the bin under the mean: cells[j] is the bin at edges[0] + j (BinTable.cells),
-    so bins of unequal width (the ADC's codes) do not put the start far from it."""
-    g = mu - edges[0]
-    j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
-    return search(target, np.int64(cells[j]), n_bins, edges, mu, inv_sigma, table, cumulative)
+GUESS_BITS = 12
+
+
+def inverse_table(table: np.ndarray) -> np.ndarray:
+    """By the top GUESS_BITS of a fraction of CDF_ONE: the table's z (in its 2^-24 units, from z = 0)
+    where the CDF reaches it. Only a starting guess for the search, so its precision cannot matter."""
+    fractions = np.arange(1 << GUESS_BITS, dtype=np.int64) << (CDF_BITS - GUESS_BITS)
+    cells = np.minimum(np.searchsorted(table, fractions), TABLE_CELLS)
+    return (cells - Z_MAX * STEPS_PER_UNIT) << FRAC_BITS
 
 
 GAUSSIAN_CDF = gaussian_cdf_table()
+GUESSES = inverse_table(GAUSSIAN_CDF)
+Z_UNIT = 1.0 / (STEPS_PER_UNIT << FRAC_BITS)
+
+
+@njit(cache=True, inline="always")
+def find_bin(target, n_bins, edges, mu, inv_sigma, table, cells):
+    """search from the bin where the Gaussian's inverse CDF puts the target (its total is within
+    n_bins of CDF_ONE): cells[j] is the bin at edges[0] + j (BinTable.cells), so bins of unequal width
+    (the ADC's codes) do not put the start far from it. A wide Gaussian's target is found in a step or
+    two instead of a gallop from the mean; the start cannot change the bin found."""
+    z = GUESSES[min(target >> (CDF_BITS - GUESS_BITS), len(GUESSES) - 1)]
+    g = mu + (z * Z_UNIT) / inv_sigma - edges[0]
+    j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
+    return search(target, np.int64(cells[j]), n_bins, edges, mu, inv_sigma, table, cumulative)
 assert math.isclose(GAUSSIAN_CDF[TABLE_CELLS // 2], CDF_ONE / 2)

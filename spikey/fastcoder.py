@@ -69,22 +69,12 @@ def cumulative(k, n_bins, edges, mean, inv, table):
     return k + ((_phi(((gap * inv) >> Z_SHIFT) + Z_OFFSET, table) * (TOTAL - n_bins)) >> dist.CDF_BITS)
 
 
-GUESS_BITS = 12
-
-
-def inverse_table(table: np.ndarray) -> np.ndarray:
-    """By the top GUESS_BITS of a target: the table's z (in its 2^-24 units, less Z_OFFSET) where the
-    CDF reaches that fraction. Only a starting guess for the search, so its precision cannot matter."""
-    fractions = np.arange(1 << GUESS_BITS, dtype=np.int64) << (dist.CDF_BITS - GUESS_BITS)
-    cells = np.minimum(np.searchsorted(table, fractions), dist.TABLE_CELLS)
-    return (cells << dist.FRAC_BITS) - Z_OFFSET
-
-
 @njit(cache=True, inline="always")
 def find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells):
     """(k, C(k), C(k + 1)) for the bin whose interval holds target: distribution.search from the
-    bin where the Gaussian's inverse CDF puts it (cells: the bin at each unit of the axis)."""
-    z = guesses[target >> (TOTAL_BITS - GUESS_BITS)]
+    bin where the Gaussian's inverse CDF puts it (guesses: distribution.inverse_table; cells: the bin at
+    each unit of the axis)."""
+    z = guesses[target >> (TOTAL_BITS - dist.GUESS_BITS)]
     at = mean + ((z * width) >> (dist.FRAC_BITS + 8))
     k = np.int64(cells[min(max((at - edges[0]) >> FX, 0), len(cells) - 1)])
     return dist.search(target, k, n_bins, edges, mean, inv, table, cumulative)

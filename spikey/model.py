@@ -92,7 +92,7 @@ class Model:
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
 _NO_HEAD = tuple(part[0] for part in net.untrained_heads())
-_GUESSES = fastcoder.inverse_table(dist.GAUSSIAN_CDF)
+_GUESSES = dist.GUESSES
 
 
 def _decodable(idx: np.ndarray) -> np.ndarray:

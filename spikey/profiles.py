@@ -35,7 +35,7 @@ class Profile:
 C8, C16, C8X2, C16X2 = range(CASCADE, CASCADE + 4)
 
 PROFILES = (
-    Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.2,
+    Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=True, no_head=True, trial_samples=32768, simpler="fast"),
     Profile("fast", loops=(LMS,), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.2,
             heads=False, no_head=True, trial_samples=16384, simpler=None),

@@ -89,7 +89,7 @@ m = model.default()
 idx = m.adc.indices(np.tile(read_recording(sys.argv[1])[1][:, 0], 10))[0]
 n, t, none, fixed = len(idx), m.adc, np.zeros((len(idx), 0)), fastcoder.fixed_edges(m.adc.edges)
 head = (pred.VAR_INIT, pred.VAR_RATE, *m.head(0), np.empty(n))
-refs, guesses = np.zeros((n, 0), dtype=np.int64), fastcoder.inverse_table(dist.GAUSSIAN_CDF)
+refs, guesses = np.zeros((n, 0), dtype=np.int64), dist.GUESSES
 ticks, stop = [0], [False]
 
 def count():
