@@ -17,7 +17,7 @@ os.environ["SPIKEY_KERNELS"] = "jit"   # compile from the numba functions, whate
 from numba.pycc import CC  # noqa: E402
 from numba.pycc import compiler as pycc_compiler  # noqa: E402
 
-from spikey import SOURCE_HASH, cascade, coder, fastcoder  # noqa: E402
+from spikey import SOURCE_HASH, cascade, coder, fastcascade, fastcoder  # noqa: E402
 
 # Contiguous arrays (::1): with any-layout ones, LLVM cannot vectorise the head and the RLS update.
 HEAD = "f8[:, ::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[::1]"     # w1, b1, wr, w2, b2
@@ -32,8 +32,11 @@ SIGNATURES = {
     "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], {HEAD}, i8)",
     "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD}, i8)",
 }
+SIGNATURES["encode_fast_cascade"] = SIGNATURES["encode_fast"]
+SIGNATURES["decode_fast_cascade"] = SIGNATURES["decode_fast"]
 MODULES = {"encode_bins": coder, "decode_bins": coder, "encode_block": coder,
-           "encode_fast": fastcoder, "decode_fast": fastcoder, "encode_cascade": cascade, "decode_cascade": cascade}
+           "encode_fast": fastcoder, "decode_fast": fastcoder, "encode_cascade": cascade, "decode_cascade": cascade,
+           "encode_fast_cascade": fastcascade, "decode_fast_cascade": fastcascade}
 
 
 class _ReleasingGil(pycc_compiler.Flags):

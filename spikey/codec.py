@@ -38,7 +38,7 @@ def _options(x, model, aux, profile, n_refs):
         table = code_set.table(model.adc)
         for uses in _uses(profile, n_refs):
             for loop in _loops(profile, uses > 0):
-                heads = list(range(n_heads)) if loop != profiles.LMS else []
+                heads = list(range(n_heads)) if loop not in profiles.INTEGER else []
                 if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
                     heads.append(models.NO_HEAD)
                 for head in heads:
@@ -70,12 +70,13 @@ def _record(option, model, aux, moves, own_loop, n=None, lags=len(crosschannel.L
     linked = uses > 0
     refs = None
     if linked:          # the first uses refs' columns: one each for the fast loop, one per lag for the RLS loops
-        refs = np.ascontiguousarray(aux[loop == profiles.LMS][part, :uses * (1 if loop == profiles.LMS else lags)])
+        integer = loop in profiles.INTEGER
+        refs = np.ascontiguousarray(aux[integer][part, :uses * (1 if integer else lags)])
     if linked and moves is not None:
         moves = np.ascontiguousarray(moves[part, :uses * lags])
-    if loop == profiles.LMS:
-        payload = model.encode_fast(table, idx[part], refs)
-    elif loop >= profiles.CASCADE:
+    if loop in profiles.INTEGER:
+        payload = model.encode_fast(table, idx[part], refs, loop == profiles.LMS_STAGE)
+    elif loop in profiles.CASCADES:
         payload = model.encode_cascade(table, idx[part], loop - profiles.CASCADE, head, refs)
     else:
         surprises = np.empty(len(idx[part]))
@@ -161,11 +162,11 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
     loop = loop_of(c, profile)
     aux = ref_inputs(refs[:c.uses], loop) if c.linked else None
     surprises = None
-    if loop == profiles.LMS:
+    if loop in profiles.INTEGER:
         if c.head != models.NO_HEAD:
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
-        idx = model.decode_fast(table, c.payload, frames, aux)
-    elif loop >= profiles.CASCADE:
+        idx = model.decode_fast(table, c.payload, frames, aux, loop == profiles.LMS_STAGE)
+    elif loop in profiles.CASCADES:
         idx = model.decode_cascade(table, c.payload, frames, loop - profiles.CASCADE, c.head, aux)
     else:
         surprises = np.empty(frames)
@@ -182,12 +183,12 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
 def ref_inputs(linear: list, loop: int) -> np.ndarray:
     """What a linked channel's loop takes from its refs' linearised samples: the RLS's regressor
     columns, or the fast loop's samples on its fixed-point axis."""
-    return crosschannel.fixed_refs(linear) if loop == profiles.LMS else crosschannel.inputs(linear)
+    return crosschannel.fixed_refs(linear) if loop in profiles.INTEGER else crosschannel.inputs(linear)
 
 
 def refs_inputs(linear: list) -> tuple:
     """What every loop may take from a linked channel's refs, for the encoder to try them all: the RLS
-    loops' inputs, then the fast loop's (indexed by loop == LMS)."""
+    loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER)."""
     return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS)
 
 

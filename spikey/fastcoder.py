@@ -175,7 +175,7 @@ def encode_fast(idx, edges, table, refs):
     n_refs): the linked refs' centres on their fixed-point axes (no columns: no links)."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    w, d, sd, wr, dr = _state(refs.shape[1])
+    w, d, sd, wr, dr = state(refs.shape[1])
     if refs.shape[1]:
         _encode_linked_loop(idx, edges, table, refs, w, d, sd, wr, dr, st, out)
     else:
@@ -185,7 +185,7 @@ def encode_fast(idx, edges, table, refs):
 
 
 @njit(cache=True)
-def _state(n_refs):
+def state(n_refs):
     """w, d, sd (the signs of d), wr, dr: a channel's state from its start."""
     return (np.zeros(TAPS, dtype=np.int64), np.zeros(TAPS, dtype=np.int64), np.zeros(TAPS, dtype=np.int64),
             np.zeros(2 * n_refs, dtype=np.int64), np.zeros(2 * n_refs, dtype=np.int64))
@@ -237,7 +237,7 @@ def _decode_linked_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, d
 @njit(cache=True, nogil=True)
 def decode_fast(buf, n_samples, edges, table, guesses, cells, refs):
     idx = np.empty(n_samples, dtype=np.int32)
-    w, d, sd, wr, dr = _state(refs.shape[1])
+    w, d, sd, wr, dr = state(refs.shape[1])
     st = rc.decoder_new(buf)
     if refs.shape[1]:
         _decode_linked_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, st, idx)

@@ -77,17 +77,19 @@ class Model:
         return _decodable(kernels.decode_cascade(buf, n, _none(n, aux), table.edges, table.centres, table.cells,
                                                  dist.GAUSSIAN_CDF, *self.head(head), shape))
 
-    def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None) -> bytes:
-        """The fast level's payload: integers only (spikey/fastcoder.py), no head; refs (len(idx), m):
-        the linked refs' samples on the fixed-point axis (crosschannel.fixed_refs)."""
-        return kernels.encode_fast(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF,
-                                   _none(len(idx), refs, np.int64)).tobytes()
+    def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None, stage=False) -> bytes:
+        """The fast level's payload: integers only (spikey/fastcoder.py; with its cascade stage,
+        spikey/fastcascade.py), no head; refs (len(idx), m): the linked refs' samples on the fixed-point
+        axis (crosschannel.fixed_refs)."""
+        kernel = kernels.encode_fast_cascade if stage else kernels.encode_fast
+        refs = _none(len(idx), refs, np.int64)
+        return kernel(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs).tobytes()
 
-    def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None) -> np.ndarray:
+    def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None, stage=False) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
-        edges = fastcoder.fixed_edges(table.edges)
-        return _decodable(kernels.decode_fast(buf, n, edges, dist.GAUSSIAN_CDF, _GUESSES, table.cells,
-                                              _none(n, refs, np.int64)))
+        kernel = kernels.decode_fast_cascade if stage else kernels.decode_fast
+        return _decodable(kernel(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES, table.cells,
+                                 _none(n, refs, np.int64)))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)

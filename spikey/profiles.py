@@ -10,9 +10,12 @@ from dataclasses import dataclass
 # A record's per-sample loop (docs/format.md section 4): spikey/coder.py's float64 RLS + learned head;
 # spikey/fastcoder.py's integers; the RLS with MiddleOut, a linked channel's mean moved by its refs'
 # surprises (spikey/middleout.py), which for a channel without links is the RLS itself; spikey/cascade.py's
-# RLS -> normalised LMS stages -> robust scale -> head, of shape loop - CASCADE (its RLS order and stages).
-RLS, LMS, MIDDLEOUT, CASCADE = 0, 1, 2, 3
-LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2")
+# RLS -> normalised LMS stages -> robust scale -> head, of shape loop - CASCADE (its RLS order and stages);
+# the fast loop with an integer normalised LMS stage (spikey/fastcascade.py).
+RLS, LMS, MIDDLEOUT, CASCADE, LMS_STAGE = 0, 1, 2, 3, 7
+LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2", "lms+stage")
+C8, C16, C8X2, C16X2 = CASCADES = tuple(range(CASCADE, CASCADE + 4))
+INTEGER = (LMS, LMS_STAGE)      # the loops that take their refs on the fixed-point axis and have no head
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,10 @@ class Profile:
     simpler: str | None   # the level whose search this one repeats, keeping its record where shorter
 
 
-C8, C16, C8X2, C16X2 = range(CASCADE, CASCADE + 4)
-
 PROFILES = (
     Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=True, no_head=True, trial_samples=32768, simpler="fast"),
-    Profile("fast", loops=(LMS,), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.2,
+    Profile("fast", loops=(LMS, LMS_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=False, no_head=True, trial_samples=16384, simpler=None),
     Profile("max", loops=(MIDDLEOUT, C16, C16X2), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1, 2, 4), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default"),

@@ -1,11 +1,12 @@
-"""The fast level's payload as docs/format.md specifies it (sections 4.4, 4.5 and 4.7), written again
-from the text in plain Python integers: it must decode spikey's fast payloads, links included, to the
-bins spikey decodes. Nothing of spikey/fastcoder.py is used, so the spec and the code check each other."""
+"""The fast level's payloads as docs/format.md specifies them (sections 4.4, 4.5, 4.7 and its stage),
+written again from the text in plain Python integers: it must decode spikey's fast payloads, links and
+the stage included, to the bins spikey decodes. Nothing of spikey/fastcoder.py or fastcascade.py is used,
+so the spec and the code check each other."""
 import numpy as np
 import pytest
 
-from conftest import channels_of, common_mode, opened
-from spikey import codec, codesets
+from conftest import channels_of, common_mode, heavy_tailed, opened
+from spikey import codec, codesets, profiles
 from spikey.distribution import GAUSSIAN_CDF
 from spikey.model import default
 
@@ -59,10 +60,12 @@ def cumulative(k, E, mean, inv):
     return k + ((phi * (2**31 - K)) >> 30)
 
 
-def decode_fast(payload: bytes, n: int, E: list, refs: list) -> list:
-    """Section 4.7: the bin of each of n samples; E the fixed-point edges, refs each ref's F."""
+def decode_fast(payload: bytes, n: int, E: list, refs: list, stage: bool) -> list:
+    """Section 4.7 (loop 1, or with the stage loop 7): the bin of each of n samples; E the fixed-point
+    edges, refs each ref's F."""
     K = len(E) - 1
     w, d, wr, dr = [0] * 8, [0] * 8, [0] * (2 * len(refs)), [0] * (2 * len(refs))
+    v, r = [0] * 16, [0] * 16
     last, mae = 0, 8 * 2**12
     rc = RangeDecoder(payload)
     bins = []
@@ -71,7 +74,9 @@ def decode_fast(payload: bytes, n: int, E: list, refs: list) -> list:
             dr[2 * j] = (F[t + 1] if t + 1 < n else F[t]) - F[t]
             dr[2 * j + 1] = F[t] - (F[t - 1] if t > 0 else F[t])
         total = sum(a * b for a, b in zip(wr, dr, strict=True)) + sum(a * b for a, b in zip(w, d, strict=True))
-        mean = min(max(last + (total >> 12), E[0] - 2**12), E[K] + 2**12)
+        mean1 = min(max(last + (total >> 12), E[0] - 2**12), E[K] + 2**12)
+        stage_sum = sum(a * b for a, b in zip(v, r, strict=True)) >> 10
+        mean = min(max(mean1 + stage_sum, E[0] - 2**12), E[K] + 2**12) if stage else mean1
         s = max(mae + (mae >> 2), 2**10)
         inv = 2**40 // s
 
@@ -84,19 +89,25 @@ def decode_fast(payload: bytes, n: int, E: list, refs: list) -> list:
         cum = cumulative(k, E, mean, inv)
         rc.consume(cum, cumulative(k + 1, E, mean, inv) - cum)
         y = (E[k] + E[k + 1]) >> 1
-        err = y - mean
-        wr = [v + _sign(err) * _sign(x) * 2**4 for v, x in zip(wr, dr, strict=True)]
-        w = [v + _sign(err) * _sign(x) * 2**2 for v, x in zip(w, d, strict=True)]
+        err = y - mean1
+        wr = [a + _sign(err) * _sign(x) * 2**4 for a, x in zip(wr, dr, strict=True)]
+        w = [a + _sign(err) * _sign(x) * 2**2 for a, x in zip(w, d, strict=True)]
         d = [y - last] + d[:7]
-        mae += (abs(err) - mae) >> 7
+        if stage:
+            g = (((y - mean) >> 6) << 22) // (1 + sum(x * x for x in r))
+            v = [min(max(a + ((g * x) >> 12), -2**24), 2**24) for a, x in zip(v, r, strict=True)]
+            r = [(y - mean1) >> 6] + r[:15]
+            mae += (abs(y - mean) - mae) >> 5
+        else:
+            mae += (abs(err) - mae) >> 7
         last = y
         bins.append(k)
     return bins
 
 
 @pytest.mark.parametrize("x", [common_mode(1500, 3, seed=2), default().adc.values[
-    np.clip(512 + np.cumsum(np.random.default_rng(5).integers(-9, 10, 1500)), 0, 1023)].astype(np.int16)[:, None]],
-    ids=["linked channels on lattices", "the ADC table"])
+    np.clip(512 + np.cumsum(np.random.default_rng(5).integers(-9, 10, 1500)), 0, 1023)].astype(np.int16)[:, None],
+    heavy_tailed(3000)], ids=["linked channels on lattices", "the ADC table", "bursts"])
 def test_the_spec_decodes_spikeys_fast_payloads(x):
     data = codec.encode_samples(x, level="fast")
     h = opened(data).header
@@ -107,7 +118,9 @@ def test_the_spec_decodes_spikeys_fast_payloads(x):
         assert record.code_set.coding != codesets.VERBATIM
         table = record.code_set.table(default().adc)
         E = [round(e * 2**12) for e in table.edges]
-        refs = [[int(np.floor(v * 2**12)) for v in linear[j]] for j in h.refs[c]] if record.linked else []
-        bins = decode_fast(record.payload, len(x), E, refs)
+        used = h.refs[c][:record.uses] if record.linked else []
+        refs = [[int(np.floor(v * 2**12)) for v in linear[j]] for j in used]
+        assert record.loop in (None, profiles.LMS_STAGE)
+        bins = decode_fast(record.payload, len(x), E, refs, record.loop == profiles.LMS_STAGE)
         assert bins == table.indices(x[:, c])[0].tolist()
         linear.append(table.centres[bins])
