@@ -32,10 +32,12 @@ def _options(x, model, aux, profile, n_refs):
     """Every way the level's profile may code x: (code set, bin indices, exceptions, table, head,
     uses: how many of its n_refs refs it is predicted from, loop). The learned heads (of the level's own
     network files, the first of the model's) were fitted to the challenge ADC: other code sets may go
-    without; the fast loop has none."""
-    n_heads = models.of_networks(profile.networks).n_heads if profile.heads else 0
+    without, and try only the first file's (max's LSTM costs several times the rest of the loop); the
+    fast loops have none."""
     for code_set, idx, exceptions in codesets.candidates(x, model.adc):
         table = code_set.table(model.adc)
+        files = profile.networks if code_set.coding == codesets.ADC else profile.networks[:1]
+        n_heads = models.of_networks(files).n_heads if profile.heads else 0
         for uses in _uses(profile, n_refs):
             for loop in _loops(profile, uses > 0):
                 heads = list(range(n_heads)) if loop not in profiles.INTEGER else []

@@ -41,7 +41,7 @@ PROFILES = (
     Profile("fast", loops=(LMS, LMS_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=False, no_head=True, trial_samples=16384, simpler=None),
     Profile("max", loops=(MIDDLEOUT, C16, C16X2), networks=("network.npz", "lstm.npz"), max_refs=8,
-            ref_counts=(1, 2, 4), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default"),
+            ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default"),
 )
 NAMES = tuple(p.name for p in PROFILES)
 
