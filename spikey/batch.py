@@ -54,13 +54,19 @@ def plan(work: str, inputs, outdir, force: bool) -> Plan:
     result = Plan(failed=failed)
     for src in paths:
         try:
-            suffix = ".brainwire" if work == "encode" else cli.decoded_extension(src)
+            result.jobs.append((src, Path(outdir) / _output_name(work, src)))
         except SpikeyError as e:
             result.failed.append(f"error: {src}: {e}")
-            continue
-        result.jobs.append((src, Path(outdir) / (src.stem + suffix)))
     _refuse_collisions(result.jobs, force)
     return result
+
+
+def _output_name(work: str, src: Path) -> str:
+    """The name src's output gets in the output folder: one name there, never a path out of it."""
+    name = src.stem + (".brainwire" if work == "encode" else cli.decoded_extension(src))
+    if os.path.basename(name) != name or name in (".", ".."):
+        raise SpikeyError(f"its output name {name!r} is not a file name")
+    return name
 
 
 def _refuse_collisions(jobs, force: bool):

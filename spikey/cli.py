@@ -18,10 +18,9 @@ def _interrupts_end_the_process():
 
 def encode_path(src, dst, channels=None, rate=0, workers=1, level="default"):
     """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
-    import os
     from spikey import codec, fileio
     with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
-        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255],
+        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
                           workers=workers, level=level)
 
 

@@ -9,6 +9,7 @@ Three doors, one pipeline:
 Memory is bounded by one block (all channels over block_frames frames), whatever the length.
 """
 import io
+import os
 import zlib
 from functools import partial
 
@@ -275,6 +276,8 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
                 level="default") -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
     workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
+    if not stream.is_extension(extension):
+        raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
@@ -365,6 +368,13 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         raise SpikeyError("the decoded file fails the stream's checksum of the original: the stream is damaged "
                           "(or the decoder faulty)")
     return layout
+
+
+def stored_extension(path) -> str:
+    """The extension of an input's name as a stream stores it: empty where it cannot be one (too long,
+    or bytes that are not UTF-8), so that the decoded file is named .bin rather than the stream refused."""
+    extension = os.path.splitext(path)[1]
+    return extension if stream.is_extension(extension) else ""
 
 
 def extension_of(h: stream.Header) -> str:

@@ -39,6 +39,7 @@ MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder 
 MAX_RATE = (1 << 32) - 1
 MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
 MAX_HEADER = 1 << 34
+MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC)
 MAX_REFS = 8                   # channels one channel may be predicted from
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 
@@ -260,9 +261,23 @@ def read_container(r: Reader, h: Header):
         h.suffix = r.blob()
     if h.container in (RAW, GENERIC):
         try:
-            h.extension = r.blob(255).decode()
+            h.extension = r.blob(MAX_EXTENSION).decode()
         except UnicodeDecodeError:
             raise SpikeyError("corrupt stream: the file extension is not text") from None
+        if not is_extension(h.extension):
+            raise SpikeyError(f"corrupt stream: the stored extension {h.extension[:40]!r} is not a bare "
+                              "extension such as '.dat'")
+
+
+def is_extension(text: str) -> bool:
+    """Whether text may be stored as a decoded file's extension: empty, or a dot and a name's last part
+    (no folder separator, no NUL) of at most MAX_EXTENSION bytes of UTF-8. A stored extension is data
+    from whoever made the stream, and a decoder joins it to an output name: it must never be a path."""
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:          # a file name's undecodable bytes (surrogate escapes)
+        return False
+    return not text or text[0] == "." and size <= MAX_EXTENSION and not set(text) & set("/\\\0")
 
 
 def write_channels(h: Header) -> bytes:

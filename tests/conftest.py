@@ -63,6 +63,16 @@ def opened(encoded: bytes) -> codec.Opened:
     return codec.Opened(io.BytesIO(encoded), len(encoded))
 
 
+def forged(encoded: bytes, **fields) -> bytes:
+    """The stream with header fields changed and its framing made valid again (the header's length, the
+    trailer's CRC over header and index), as a forger would: what a decoder checks after that CRC."""
+    s = opened(encoded)
+    header = stream.write_header(stream.Header(**{**vars(s.header), **fields}))
+    blocks = encoded[s.offsets[0]:s.offsets[-1]]
+    index = encoded[s.offsets[-1]:-stream.TRAILER]
+    return header + blocks + index + stream.write_trailer(header, index, s.file_crc)
+
+
 def channels_of(encoded: bytes, block: int = 0) -> list:
     """The stream.Channel records of one block: code set, head, exceptions and payload per channel."""
     s = opened(encoded)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from conftest import SAMPLES, fresh_python
-from spikey import batch, cli
+from conftest import SAMPLES, forged, fresh_python
+from spikey import batch, cli, codec
 
 
 @pytest.fixture
@@ -140,3 +140,25 @@ def test_verify_takes_folders_and_shows_progress_on_a_terminal_only(two_folders,
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli.verify([two_folders / "bw" / "x.brainwire"]) == 0
     assert "testing" in capsys.readouterr().err
+
+
+def test_a_stream_from_anyone_writes_only_its_own_name_in_the_output_folder(tmp_path, capsys):
+    """A raw stream whose stored extension climbs out of OUT: refused; nothing outside OUT is touched."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "x").write_bytes(b"keep")
+    encoded = codec.encode(b"\1\2" * 100, channels=1, extension=".dat")
+    (tmp_path / "in" / "a.brainwire").write_bytes(forged(encoded, extension="/../../x"))
+    (tmp_path / "in" / "b.brainwire").write_bytes(encoded)
+    assert batch.run("decode", [tmp_path / "in"], tmp_path / "out") == 1
+    captured = capsys.readouterr()
+    assert "a.brainwire: corrupt stream: the stored extension '/../../x' is not a bare extension" in captured.err
+    assert "decoded 1 of 2 files, 1 failed" in captured.out
+    assert (tmp_path / "x").read_bytes() == b"keep" and sorted(os.listdir(tmp_path)) == ["in", "out", "x"]
+    assert os.listdir(tmp_path / "out") == ["b.dat"]
+
+
+def test_an_output_name_that_is_a_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "..brainwire").write_bytes(codec.encode(b"\1\2" * 100, channels=1, extension="."))
+    assert batch.run("decode", [tmp_path / "in"], tmp_path / "out") == 1
+    assert "its output name '..' is not a file name" in capsys.readouterr().err

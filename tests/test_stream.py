@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, opened
+from conftest import SAMPLES, channels_of, forged, opened
 from spikey import SpikeyError, codec, stream
 from spikey.model import default
 
@@ -130,3 +130,18 @@ def test_a_value_sets_gaps_are_written_and_read_at_once_as_one_at_a_time():
                 stream.read_varints(data, n)
         else:
             assert stream.read_varints(data, n).tolist() == expected
+
+
+@pytest.mark.parametrize("extension", ["../x", "/etc/x", ".a/../../b", ".a\\b", ".\0", "x"])
+def test_a_stored_extension_that_is_not_a_bare_one_is_refused(extension):
+    """A decoder joins the stored extension to an output name: it is data, never a path."""
+    encoded = codec.encode(b"\1\2" * 100, channels=1, extension=".dat")
+    with pytest.raises(SpikeyError, match="not a bare extension"):
+        opened(forged(encoded, extension=extension))
+    with pytest.raises(SpikeyError, match="not a bare extension"):
+        codec.encode(b"\1\2" * 100, channels=1, extension=extension)
+
+
+def test_an_input_name_whose_extension_cannot_be_stored_decodes_to_bin():
+    assert codec.stored_extension("rec.dat") == ".dat" and codec.stored_extension("rec") == ""
+    assert codec.stored_extension("rec." + "x" * 300) == "" and codec.stored_extension("rec.\udcff") == ""
