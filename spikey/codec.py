@@ -177,9 +177,9 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model, refs, level: int, unsigned=False) -> stream.Header:
+def _header(layout: Layout, model, refs, level: int) -> stream.Header:
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
-             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if unsigned else 0))
+             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if layout.unsigned else 0))
     return stream.Header(model.id, level, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
                          layout.extension, refs)
@@ -187,7 +187,8 @@ def _header(layout: Layout, model, refs, level: int, unsigned=False) -> stream.H
 
 def layout_of(h: stream.Header) -> Layout:
     layout = Layout(h.container, h.prefix, h.suffix, h.frames, h.channels, h.rate, bool(h.flags & stream.PLANAR),
-                    bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension)
+                    bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension,
+                    bool(h.flags & stream.UNSIGNED))
     if layout.canonical:
         layout.prefix = container.canonical_prefix(layout)
         if layout.prefix is None:
@@ -220,7 +221,7 @@ def in_order(work, items, workers: int):
     pool.shutdown()
 
 
-def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default",
+def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="default",
                   whole_crc=None) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
     summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file)."""
@@ -229,7 +230,7 @@ def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     model = model or models.of_networks(profile.networks)
-    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number, unsigned)
+    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number)
     running = zlib.crc32(layout.prefix)
 
     def blocks():
@@ -263,12 +264,14 @@ def _encode_generic(src, size: int, out, model, extension: str) -> None:
            lambda: file_crc(src, size))
 
 
-def file_crc(f, size: int, start: int = 0) -> int:
-    """CRC-32 of bytes start..size of the file f, read a block at a time."""
+def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
+    """CRC-32 of bytes start..size of the file f, read a block at a time; of uint16 samples, as the
+    stream codes them (int16, the top bit flipped)."""
     f.seek(start)
     value = 0
     for _ in range(start, size, GENERIC_BLOCK):
-        value = zlib.crc32(f.read(GENERIC_BLOCK), value)
+        data = f.read(GENERIC_BLOCK)
+        value = zlib.crc32((np.frombuffer(data, "<u2") ^ np.uint16(0x8000)) if unsigned else data, value)
     return value
 
 
@@ -364,7 +367,7 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
     out.flush()
     # the samples API's "file" is its samples: a decoded .npy's header is not in the CRC
     skip = len(layout.prefix) if h.container == stream.ARRAY else 0
-    if whole and file_crc(out, out.tell(), skip) != s.file_crc:
+    if whole and file_crc(out, out.tell(), skip, bool(h.flags & stream.UNSIGNED)) != s.file_crc:
         raise SpikeyError("the decoded file fails the stream's checksum of the original: the stream is damaged "
                           "(or the decoder faulty)")
     return layout
@@ -385,7 +388,7 @@ def extension_of(h: stream.Header) -> str:
 def _sliced(layout: Layout, frames: int) -> Layout:
     """The plain container of the same kind for a slice of frames (no metadata chunks, no trailing bytes)."""
     part = Layout(layout.container, b"", b"", frames, layout.channels, layout.rate, layout.planar,
-                  layout.one_dim, True, layout.extension)
+                  layout.one_dim, True, layout.extension, layout.unsigned)
     part.prefix = container.canonical_prefix(part)
     if part.prefix is None:
         raise SpikeyError("this slice is too large for a plain WAV header")
@@ -418,14 +421,15 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
         raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
     x2 = x if x.ndim == 2 else x[:, None]
     unsigned = x.dtype == np.uint16
-    layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True)
+    layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True,
+                    unsigned=unsigned)
 
     def frames_of(a, b):
         part = np.ascontiguousarray(x2[a:b])
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model, unsigned, workers, level)
+    encode_frames(frames_of, layout, out, model, workers, level)
     return out.getvalue()
 
 

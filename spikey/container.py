@@ -27,6 +27,7 @@ class Layout:
     one_dim: bool = False
     canonical: bool = False    # prefix is what the container's writer makes from the fields alone
     extension: str = ""
+    unsigned: bool = False     # the samples API's uint16, coded as int16 with the top bit flipped
 
 
 def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: str = "") -> Layout | None:
@@ -62,8 +63,11 @@ def read_frames(f, layout: Layout, start: int, stop: int) -> np.ndarray:
 
 
 def write_frames(f, layout: Layout, start: int, x: np.ndarray):
-    """Frames x (n, channels) into place start in the file f, whose prefix is written already."""
+    """Frames x (n, channels) into place start in the file f, whose prefix is written already; uint16
+    samples get their top bit back."""
     base = len(layout.prefix)
+    if layout.unsigned:
+        x = x ^ np.int16(-0x8000)
     if not layout.planar:
         f.seek(base + 2 * layout.channels * start)
         f.write(np.ascontiguousarray(x, dtype="<i2").tobytes())
@@ -85,7 +89,7 @@ def canonical_prefix(layout: Layout) -> bytes | None:
     if layout.container == stream.WAV:
         return wavfile.header(layout.frames, layout.channels, layout.rate)
     if layout.container in (stream.NPY, stream.ARRAY):
-        return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar)
+        return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar, layout.unsigned)
     return b""
 
 

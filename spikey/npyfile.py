@@ -11,11 +11,12 @@ from spikey import stream
 from spikey.container import Layout
 
 
-def header(frames: int, channels: int, one_dim: bool, fortran: bool) -> bytes:
-    """The header np.save writes for an int16 array of this shape and order."""
+def header(frames: int, channels: int, one_dim: bool, fortran: bool, unsigned: bool = False) -> bytes:
+    """The header np.save writes for an int16 (or uint16) array of this shape and order."""
     out = io.BytesIO()
     shape = (frames,) if one_dim else (frames, channels)
-    np.lib.format.write_array_header_1_0(out, {"descr": "<i2", "fortran_order": fortran, "shape": shape})
+    descr = "<u2" if unsigned else "<i2"
+    np.lib.format.write_array_header_1_0(out, {"descr": descr, "fortran_order": fortran, "shape": shape})
     return out.getvalue()
 
 

@@ -2,9 +2,11 @@ import json
 import os
 import subprocess
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, SAMPLES, wav
+from spikey import codec
 
 
 def run(*args, cwd=None):
@@ -76,3 +78,11 @@ def test_report(tmp_path):
     r = run(*spikey, "report", SAMPLES[0], "-o", tmp_path / "other.html", "--compare", "flac,mp3")
     assert r.returncode == 2 and r.stderr.strip() == "error: --compare: unknown codec 'mp3'; known: flac, wavpack"
     assert not (tmp_path / "other.html").exists()
+
+
+def test_decode_gives_back_a_uint16_array_as_uint16(tmp_path):
+    x = np.arange(0, 65536, 7, dtype=np.uint16)
+    (tmp_path / "u.bw").write_bytes(codec.encode_samples(x))
+    assert run(ROOT / "decode", tmp_path / "u.bw", tmp_path / "u.npy").returncode == 0
+    y = np.load(tmp_path / "u.npy")
+    assert y.dtype == np.uint16 and np.array_equal(y, x)

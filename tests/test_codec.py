@@ -149,6 +149,17 @@ def test_uint16_samples_come_back_as_uint16(adc_signal):
     assert len(encoded) < 0.5 * x.nbytes
 
 
+@pytest.mark.parametrize("shape", [(3000, 2), (6000,)], ids=["2-D", "1-D"])
+def test_a_uint16_samples_stream_decodes_to_a_uint16_npy(adc_signal, shape):
+    """./decode and `spikey decode` write a samples stream as .npy: of the array encoded, dtype included
+    (before: int16 holding the values minus 32768)."""
+    x = (adc_signal(6000) // 16 + 2048).astype(np.uint16).reshape(shape)
+    x[:2] = [0, 65535]
+    encoded = codec.encode_samples(x)
+    assert codec.decode(encoded) == npy(x)
+    assert codec.decode(encoded, start=10, stop=20) == npy(x[10:20])
+
+
 def test_slices_of_files_are_plain_containers(adc_signal):
     x = np.stack([adc_signal(5000, seed=c) for c in range(2)], axis=1)
     raw = wav(x.ravel(), fmt=(1, 2, 16), after=chunk(b"LIST", b"INFOx"))
