@@ -414,7 +414,7 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
     level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once."""
     x = np.asarray(x)
     if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
-            x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
+            x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS):
         raise SpikeyError(f"samples must be int16 or uint16 shaped (frames,) or (frames, channels), "
                           f"not {x.dtype} {x.shape}")
     if not 0 <= rate <= stream.MAX_RATE:

@@ -32,7 +32,7 @@ def parse(f, size: int) -> Layout | None:
     if dtype != np.dtype("<i2") or len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] == 0):
         return None
     frames, channels = shape[0], (shape[1] if len(shape) == 2 else 1)
-    if channels >= stream.MAX_CHANNELS or start + 2 * frames * channels > size:
+    if channels > stream.MAX_CHANNELS or start + 2 * frames * channels > size:
         return None
     f.seek(0)
     prefix = f.read(start)

@@ -33,7 +33,7 @@ PLANAR = 2                     # samples stored channel after channel (npy in Fo
 ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
 UNSIGNED = 8                   # the samples were uint16, coded as int16 with the top bit flipped (samples API)
 
-MAX_CHANNELS = 1 << 16
+MAX_CHANNELS = (1 << 16) - 1    # the spec's limit, which the encoder and the decoder both enforce
 MAX_FRAMES = 1 << 48
 MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1

@@ -51,7 +51,7 @@ def parse(f, size: int) -> Layout | None:
             if fmt is None:
                 raise SpikeyError("WAV data chunk comes before its fmt chunk")
             tag, channels, rate, _, _, bits = fmt
-            if not (tag == WAVE_FORMAT_PCM and 1 <= channels < stream.MAX_CHANNELS and bits == 16):
+            if not (tag == WAVE_FORMAT_PCM and 1 <= channels <= stream.MAX_CHANNELS and bits == 16):
                 return None
             frames = (min(start + length, size) - start) // (2 * channels)
             f.seek(0)

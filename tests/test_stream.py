@@ -145,3 +145,13 @@ def test_a_stored_extension_that_is_not_a_bare_one_is_refused(extension):
 def test_an_input_name_whose_extension_cannot_be_stored_decodes_to_bin():
     assert codec.stored_extension("rec.dat") == ".dat" and codec.stored_extension("rec") == ""
     assert codec.stored_extension("rec." + "x" * 300) == "" and codec.stored_extension("rec.\udcff") == ""
+
+
+def test_the_channel_count_is_read_up_to_the_specs_limit_and_no_further():
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, stream.MAX_CHANNELS, 10, 0, 512)
+    assert stream.MAX_CHANNELS == 65535 and stream.read_header(stream.write_header(h)).channels == 65535
+    h.channels += 1
+    with pytest.raises(SpikeyError, match="out of range"):
+        stream.read_header(stream.write_header(h))
+    with pytest.raises(SpikeyError, match="1 to 65535"):
+        codec.encode(b"\0\0" * 10, channels=65536)
