@@ -14,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikey import SpikeyError, cli
+from spikey import SpikeyError, cli, stream
 from spikey.progress import progress
 
 
@@ -86,6 +86,15 @@ def _refuse_collisions(jobs, force: bool):
                           "nothing was done")
 
 
+def check_options(options: dict):
+    """Every option within what a stream or a slice can hold, before any work: one line, nothing done."""
+    bounds = {"channels": (1, stream.MAX_CHANNELS), "rate": (0, stream.MAX_RATE), "start": (0, stream.MAX_FRAMES),
+              "stop": (options.get("start") or 0, stream.MAX_FRAMES)}
+    for key, (low, high) in bounds.items():
+        if options.get(key) is not None:
+            stream.check_range(f"--{key}", options[key], low, high)
+
+
 def code_one(work: str, src, dst, options: dict):
     """None, or a one-line message saying why src failed. Runs in a worker process."""
     try:
@@ -155,6 +164,7 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
         print("error: -j must be at least 1", file=sys.stderr)
         return 2
     try:
+        check_options(options)
         p = plan(work, inputs, outdir, force)
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)

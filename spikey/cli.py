@@ -184,7 +184,15 @@ def _app():
         """A folder: which recordings behave alike (regions) and were recorded together (pairs).
         A multi-channel recording: which of its channels the encoder links."""
         import os
+        from spikey import stream
         from spikey.training import topology as topo
+        try:
+            stream.check_range("--regions", regions, 1, 1 << 16)
+            if channels is not None:
+                stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)
+        except SpikeyError as e:
+            print(f"error: {e}", file=sys.stderr)
+            raise typer.Exit(2) from None
         if os.path.isfile(data):
             topo.recording(data, out, channels)
         else:

@@ -247,7 +247,7 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
 
 def _write(h: stream.Header, blocks, out, file_crc) -> None:
     """Header, blocks (as they come), index and trailer; file_crc() once the blocks are done."""
-    header = stream.write_header(h)
+    header = _decodable(stream.write_header(h))
     out.write(header)
     lengths = []
     for block in blocks:
@@ -255,6 +255,17 @@ def _write(h: stream.Header, blocks, out, file_crc) -> None:
         lengths.append(len(block))
     index = stream.write_index(lengths)
     out.write(index + stream.write_trailer(header, index, file_crc()))
+
+
+def _decodable(header: bytes) -> bytes:
+    """The header, read back as a decoder reads it: the encoder refuses, before writing a block, any
+    field a decoder would refuse."""
+    try:
+        stream.read_header(header)
+    except SpikeyError as e:
+        raise SpikeyError(f"this input cannot be stored in a stream: {str(e).removeprefix('corrupt stream: ')}") \
+            from None
+    return header
 
 
 def _encode_generic(src, size: int, out, model, extension: str) -> None:
@@ -281,6 +292,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
+    stream.check_range("rate", rate, 0, stream.MAX_RATE)
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
@@ -417,8 +429,7 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
             x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS):
         raise SpikeyError(f"samples must be int16 or uint16 shaped (frames,) or (frames, channels), "
                           f"not {x.dtype} {x.shape}")
-    if not 0 <= rate <= stream.MAX_RATE:
-        raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
+    stream.check_range("rate", rate, 0, stream.MAX_RATE)
     x2 = x if x.ndim == 2 else x[:, None]
     unsigned = x.dtype == np.uint16
     layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True,

@@ -42,8 +42,7 @@ def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: s
         return npyfile.parse(f, size)
     if channels is None:
         raise SpikeyError("not a WAV or .npy file (raw int16 needs its channel count: spikey encode --channels N)")
-    if not 1 <= channels <= stream.MAX_CHANNELS:
-        raise SpikeyError(f"--channels must be 1 to {stream.MAX_CHANNELS}")
+    stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)
     frames = size // (2 * channels)
     f.seek(2 * channels * frames)
     return Layout(stream.RAW, b"", f.read(), frames, channels, rate, extension=extension)

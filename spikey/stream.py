@@ -79,9 +79,18 @@ class Channel:
     linked: bool = False
 
 
+def check_range(name: str, value: int, low: int, high: int) -> None:
+    """Refuse in one line a value a field (or the option that fills it) cannot hold: an encoder checks its
+    options so before any work, and never writes what a decoder refuses."""
+    if not low <= value <= high:
+        raise SpikeyError(f"{name} must be {low} to {high}, not {value}")
+
+
 # ---- primitives -------------------------------------------------------------------------------
 
 def varint(v: int) -> bytes:
+    if v < 0:
+        raise ValueError(f"varint: {v} is negative")
     out = bytearray()
     while True:
         b = v & 0x7F

@@ -162,3 +162,16 @@ def test_an_output_name_that_is_a_folder_is_refused(tmp_path, capsys):
     (tmp_path / "in" / "..brainwire").write_bytes(codec.encode(b"\1\2" * 100, channels=1, extension="."))
     assert batch.run("decode", [tmp_path / "in"], tmp_path / "out") == 1
     assert "its output name '..' is not a file name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("work,options,message", [
+    ("encode", {"rate": -1}, "--rate must be 0 to 4294967295, not -1"),          # before: never ended
+    ("encode", {"rate": 1 << 32}, "--rate must be 0 to 4294967295, not 4294967296"),   # before: a stream
+    ("encode", {"channels": 0}, "--channels must be 1 to 65535, not 0"),                # the decoder refused
+    ("encode", {"channels": 65536}, "--channels must be 1 to 65535, not 65536"),
+    ("decode", {"start": -1}, "--start must be 0 to 281474976710656, not -1"),
+    ("decode", {"start": 5, "stop": 3}, "--stop must be 5 to 281474976710656, not 3")])
+def test_an_option_out_of_range_is_refused_before_any_work(two_folders, capsys, work, options, message):
+    assert batch.run(work, [two_folders / "d1"], two_folders / "out", **options) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not (two_folders / "out").exists()

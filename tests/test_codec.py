@@ -229,3 +229,22 @@ def test_threads_coding_side_by_side_give_what_one_thread_gives(adc_signal, leve
         together = list(pool.map(lambda x: codec.encode_samples(x, level=level), xs))
         back = list(pool.map(codec.decode_samples, together))
     assert together == alone and all(np.array_equal(y, x) for x, y in zip(xs, back, strict=True))
+
+
+@pytest.mark.parametrize("rate", [-1, 1 << 32])
+def test_a_rate_no_stream_can_hold_is_refused(rate):
+    """The encoder refuses what a decoder would refuse (before: -1 never ended, 2^32 made a stream the
+    decoder refused)."""
+    with pytest.raises(SpikeyError, match=f"rate must be 0 to 4294967295, not {rate}"):
+        codec.encode(b"\1\2" * 10, channels=1, rate=rate)
+    with pytest.raises(SpikeyError, match=f"rate must be 0 to 4294967295, not {rate}"):
+        codec.encode_samples(np.zeros(10, np.int16), rate=rate)
+    assert opened(codec.encode(b"\1\2" * 10, channels=1, rate=(1 << 32) - 1)).header.rate == (1 << 32) - 1
+
+
+def test_the_encoder_reads_back_its_header_as_a_decoder_before_writing_a_block(monkeypatch):
+    """Whatever field the options missed, the stream is refused before any block is written."""
+    monkeypatch.setattr(stream, "read_header", lambda data: (_ for _ in ()).throw(SpikeyError("corrupt stream: x")))
+    monkeypatch.setattr(codec, "encode_block", lambda *a, **k: pytest.fail("a block was coded"))
+    with pytest.raises(SpikeyError, match="^this input cannot be stored in a stream: x$"):
+        codec.encode(b"\1\2" * 10, channels=1)

@@ -117,7 +117,9 @@ def test_bad_inputs_are_one_line_each_and_no_page_is_written(tmp_path, capsys, m
 
 @pytest.mark.parametrize("options,expect", [({"compare": ["opus"]}, "unknown codec 'opus'"),
                                             ({"compare": ["flac"], "path": ""}, "not on PATH"),
-                                            ({"jobs": 0}, "-j must be")])
+                                            ({"jobs": 0}, "-j must be"),
+                                            ({"rate": -1}, "--rate must be 0 to 4294967295, not -1"),
+                                            ({"channels": 0}, "--channels must be 1 to 65535, not 0")])
 def test_bad_options_are_refused_before_any_work(tmp_path, capsys, monkeypatch, options, expect):
     if "path" in options:
         monkeypatch.setenv("PATH", options.pop("path"))

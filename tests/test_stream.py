@@ -155,3 +155,8 @@ def test_the_channel_count_is_read_up_to_the_specs_limit_and_no_further():
         stream.read_header(stream.write_header(h))
     with pytest.raises(SpikeyError, match="1 to 65535"):
         codec.encode(b"\0\0" * 10, channels=65536)
+
+
+def test_a_negative_varint_is_an_error_not_a_loop():
+    with pytest.raises(ValueError, match="negative"):
+        stream.varint(-1)

@@ -32,7 +32,7 @@ from spikey.report.compare import CODECS
 from spikey.report.page import render
 
 
-def _refusal(out, codecs, jobs) -> str | None:
+def _refusal(out, codecs, jobs, channels, rate) -> str | None:
     """Why the report cannot even start, in one line, or None."""
     try:
         import matplotlib  # noqa: F401
@@ -45,6 +45,10 @@ def _refusal(out, codecs, jobs) -> str | None:
             return f"--compare {c}: the {CODECS[c][0]} executable is not on PATH"
     if jobs is not None and jobs < 1:
         return "-j must be at least 1"
+    try:
+        batch.check_options({"channels": channels, "rate": rate})
+    except SpikeyError as e:
+        return str(e)
     if os.path.isdir(out):
         return f"-o {out}: is a folder"
     if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
@@ -81,7 +85,7 @@ def _analysed(paths, options, jobs) -> list:
 
 def run(inputs, out, channels=None, rate=0, compare=(), jobs=None) -> int:
     """`spikey report`: 0 with the page written, 1 if any input failed (and nothing written), 2 if refused."""
-    refusal = _refusal(out, compare, jobs)
+    refusal = _refusal(out, compare, jobs, channels, rate)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
