@@ -105,6 +105,9 @@ def verify(inputs) -> int:
             except SpikeyError as e:
                 print(f"{path}: error: {e}", file=sys.stderr)
                 bad += 1
+            except Exception as e:      # a fault of ours: reported with its stream, the others still examined
+                print(f"{path}: error: {type(e).__name__}: {e}", file=sys.stderr)
+                bad += 1
             advance()
     return 1 if bad else 0
 

@@ -403,7 +403,7 @@ def _sliced(layout: Layout, frames: int) -> Layout:
                   layout.one_dim, True, layout.extension, layout.unsigned)
     part.prefix = container.canonical_prefix(part)
     if part.prefix is None:
-        raise SpikeyError("this slice is too large for a plain WAV header")
+        raise SpikeyError("no plain WAV header holds this slice (over 4 GB, or 32768 channels or more)")
     return part
 
 

@@ -26,8 +26,8 @@ def parse(f, size: int) -> Layout | None:
         version = np.lib.format.read_magic(f)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read(f)
-    except (ValueError, SyntaxError, TypeError):
-        return None
+    except Exception:       # numpy parses the header's text with Python's tokenizer and literal_eval, which
+        return None         # raise what they like on hostile text (an unbalanced bracket: TokenError)
     start = f.tell()
     if dtype != np.dtype("<i2") or len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] == 0):
         return None

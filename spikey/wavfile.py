@@ -15,10 +15,11 @@ WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 def header(frames: int, channels: int, rate: int) -> bytes | None:
     """The 44-byte header a plain 16-bit PCM writer produces; None where its 32-bit fields cannot hold
-    the byte rate or the sizes (over 4 GB of samples)."""
+    the byte rate or the sizes (over 4 GB of samples), or its 16-bit block align the frame (32768
+    channels or more)."""
     block = 2 * channels
     data_bytes = block * frames
-    if block * rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF or channels > 0xFFFF:
+    if block * rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF or block > 0xFFFF:
         return None
     return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, WAVE_FORMAT_PCM,
                        channels, rate, block * rate, block, 16, b"data", data_bytes)

@@ -33,7 +33,10 @@ def wav(samples, rate=19531, before=b"", after=b"", riff_size=None, fmt=(1, 1, 1
     data = np.asarray(samples, dtype="<i2").tobytes() if not isinstance(samples, bytes) else samples
     tag, channels, bits = fmt
     block = channels * bits // 8
-    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block, block, bits)
+    # block align and byte rate wrap where the fields cannot hold them (32768 channels or more), as a
+    # writer that does not check them writes them
+    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block & 0xFFFFFFFF, block & 0xFFFF,
+                                      bits)
     body = b"WAVE" + fmt_chunk + before + b"data" + struct.pack("<I", len(data)) + data
     body += b"\0" * (len(data) & 1) + after
     return b"RIFF" + struct.pack("<I", len(body) if riff_size is None else riff_size) + body

@@ -1,12 +1,13 @@
 import json
 import os
+import struct
 import subprocess
 
 import numpy as np
 import pytest
 
 from conftest import ROOT, SAMPLES, wav
-from spikey import codec
+from spikey import cli, codec
 
 
 def run(*args, cwd=None):
@@ -86,3 +87,19 @@ def test_decode_gives_back_a_uint16_array_as_uint16(tmp_path):
     assert run(ROOT / "decode", tmp_path / "u.bw", tmp_path / "u.npy").returncode == 0
     y = np.load(tmp_path / "u.npy")
     assert y.dtype == np.uint16 and np.array_equal(y, x)
+
+
+def test_spikey_test_examines_every_stream_whatever_one_of_them_raises(tmp_path, monkeypatch, capsys):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.bw").write_bytes(codec.encode_samples(np.arange(10, dtype=np.int16)))
+    real = codec.decode_file
+
+    def faulty(f, size, out, *args, **kwargs):
+        if f.name.endswith("a.bw"):
+            raise struct.error("ushort format requires 0 <= number <= 65535")   # as the block align did
+        return real(f, size, out, *args, **kwargs)
+
+    monkeypatch.setattr(codec, "decode_file", faulty)
+    assert cli.verify([tmp_path]) == 1
+    captured = capsys.readouterr()
+    assert "a.bw: error: error: ushort format" in captured.err and "b.bw: ok" in captured.out
