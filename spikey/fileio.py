@@ -99,7 +99,7 @@ def atomic_output(path, mode=None):
         try:
             with _open_unnamed(folder, tmp) as (f, unnamed):
                 writing = False
-                yield f
+                yield _Output(f, path)
                 writing = True
                 f.flush()
                 os.fchmod(f.fileno(), _umasked() if mode is None else mode)
@@ -114,6 +114,26 @@ def atomic_output(path, mode=None):
             if isinstance(e, OSError) and writing:
                 raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
             raise
+
+
+class _Output:
+    """The output file as the caller writes it: an OSError of its own (the disk full, a file-size limit)
+    is a refusal naming the output, where the caller's reading its input would have been blamed."""
+
+    def __init__(self, f, path):
+        self._f, self._path = f, path
+
+    def __getattr__(self, name):
+        attr = getattr(self._f, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except OSError as e:
+                raise SpikeyError(f"cannot write {self._path}: {e.strerror}") from None
+        return call
 
 
 @contextlib.contextmanager
@@ -142,7 +162,7 @@ def _link(f, path):
 def _through_temporary(path):
     import tempfile
     with tempfile.TemporaryFile() as tmp:
-        yield tmp
+        yield _Output(tmp, path)
         tmp.seek(0)
         try:
             with open(path, "wb") as f:
