@@ -3,9 +3,11 @@ is replaced unless asked, and a worker that dies costs only its own file.
 
 Planning happens before any work: inputs are listed, output names derived, and the batch refused in
 one line if two inputs would write one output, an output exists already (without --force), or an
-output would replace an input. Files then go to a pool of processes (or a Dask cluster); a worker
-killed by the system (out of memory, a signal) breaks the pool, so the files it left unfinished are
-tried again in a fresh pool, then one at a time, and one that kills its worker alone is reported.
+output would replace an input; without --force, an output that appears after the plan (another run
+writing the same folder) is kept and its input reported as failed. Files then go to a pool of
+processes (or a Dask cluster); a worker killed by the system (out of memory, a signal) breaks the
+pool, so the files it left unfinished are tried again in a fresh pool, then one at a time, and one
+that kills its worker alone is reported.
 """
 import os
 import sys
@@ -169,6 +171,7 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    options = dict(options, replace=force)     # unless forced, an output another run writes meanwhile is kept
     try:
         with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
             if not p.jobs:

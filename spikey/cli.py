@@ -16,17 +16,18 @@ def _interrupts_end_the_process():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default"):
-    """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
+    """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
+    file at dst, there already or appearing meanwhile, is kept and src refused."""
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
         codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
                           workers=workers, level=level)
 
 
-def decode_path(src, dst, start=None, stop=None, workers=1):
+def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
         codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
 
 

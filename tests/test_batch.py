@@ -1,13 +1,16 @@
 """Batch mode: every input written or reported, nothing replaced unasked, a dying worker costs one file."""
+import errno
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 
 import pytest
 
-from conftest import SAMPLES, forged, fresh_python
-from spikey import batch, cli, codec
+from conftest import ROOT, SAMPLES, forged, fresh_python
+from spikey import SpikeyError, batch, cli, codec, fileio
 
 
 @pytest.fixture
@@ -175,3 +178,73 @@ def test_an_option_out_of_range_is_refused_before_any_work(two_folders, capsys, 
     assert batch.run(work, [two_folders / "d1"], two_folders / "out", **options) == 2
     assert capsys.readouterr().err == f"error: {message}\n"
     assert not (two_folders / "out").exists()
+
+
+def test_an_output_that_appears_after_the_plan_is_kept_and_its_input_reported(two_folders, capsys, monkeypatch):
+    """Two runs writing one folder at once: each planned before the other wrote, and each reported every
+    file written while half the outputs were lost. Without --force an output is linked, never renamed
+    over a file; the run that comes second is refused."""
+    t = two_folders
+    real = codec.encode_file
+
+    def racing(src, size, out, *args, **kwargs):
+        real(src, size, out, *args, **kwargs)
+        (t / "out" / "x.brainwire").write_bytes(b"the other run's")      # it finished first
+    monkeypatch.setattr(codec, "encode_file", racing)
+    assert batch.run("encode", [t / "d1"], t / "out") == 1
+    captured = capsys.readouterr()
+    assert f"{t / 'out' / 'x.brainwire'} exists already (another run wrote it?); it was kept" in captured.err
+    assert "encoded 0 of 1 files, 1 failed" in captured.out
+    assert os.listdir(t / "out") == ["x.brainwire"] and (t / "out" / "x.brainwire").read_bytes() == b"the other run's"
+    assert batch.run("encode", [t / "d1"], t / "out", force=True) == 0
+    assert codec.decode((t / "out" / "x.brainwire").read_bytes()) == SAMPLES[0].read_bytes()
+
+
+def test_without_hard_links_an_output_is_still_never_renamed_over_a_file(tmp_path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")    # FAT, some network file systems
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+        f.write(b"new")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"new"
+    with pytest.raises(SpikeyError, match="exists already"):
+        with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+            f.write(b"newer")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["link", "no hard links"])
+def test_an_output_of_the_same_bytes_is_no_loss(tmp_path, monkeypatch, hard_links):
+    """The same input written twice (by two runs, or again after a worker died having written it)."""
+    if not hard_links:
+        monkeypatch.setattr(os, "link", lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EPERM, "no")))
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    (tmp_path / "a").write_bytes(b"same")
+    with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+        f.write(b"same")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"same"
+
+
+def test_two_runs_writing_one_folder_at_once_lose_nothing(tmp_path):
+    """Each run's files are written or reported: every output holds one of its inputs, and the runs'
+    counts of files written add up to the outputs there (before: each said 3 of 3, and 3 of 6 survived)."""
+    runs = []
+    for d, sources in (("d1", SAMPLES[:3]), ("d2", SAMPLES[3:6])):
+        (tmp_path / d).mkdir()
+        for name, src in zip("abc", sources, strict=True):
+            shutil.copy(src, tmp_path / d / f"{name}.wav")
+    for d in ("d1", "d2"):
+        runs.append(subprocess.Popen([sys.executable, "-c", "from spikey.cli import app; app()", "encode",
+                                      tmp_path / d, "-o", tmp_path / "out", "-j", "1"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))))
+    written = 0
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode in (0, 1, 2) and "Traceback" not in err, err
+        written += int(re.search(r"encoded (\d+) of 3", out).group(1)) if run.returncode != 2 else 0
+    outputs = sorted(os.listdir(tmp_path / "out"))
+    assert outputs == ["a.brainwire", "b.brainwire", "c.brainwire"] and written == 3
+    for name in outputs:
+        decoded = codec.decode((tmp_path / "out" / name).read_bytes())
+        assert decoded in ((tmp_path / d / name.replace(".brainwire", ".wav")).read_bytes() for d in ("d1", "d2"))
