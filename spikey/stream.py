@@ -470,4 +470,14 @@ def read_index(index: bytes, h: Header, blocks_bytes: int) -> list:
         offsets.append(blocks_bytes)
     elif blocks_bytes:
         raise SpikeyError("corrupt stream: bytes between header and index that no block claims")
+    shortest = min_block_bytes(h)
+    if any(b - a < shortest for a, b in zip(offsets[:-1], offsets[1:], strict=True)):
+        raise SpikeyError(f"corrupt stream: the index gives a block fewer bytes than any block has ({shortest})")
     return offsets
+
+
+def min_block_bytes(h: Header) -> int:
+    """The fewest bytes a block can have: 3 a channel record (a record of one verbatim frame; an ADC
+    record's coding, head, exception count and, but in the last, payload length) and the samples CRC;
+    a generic block's mode byte, one raw byte and its CRC. The index is checked against it up front."""
+    return 6 if h.container == GENERIC else 3 * h.channels + 4

@@ -32,18 +32,18 @@ def test_every_section_reads_back_what_was_written():
     data = stream.write_header(h)
     assert stream.read_header(data) == stream.Header(**{**vars(h), "refs": [[], [], []]})
     assert stream.read_fixed(data[:stream.FIXED + 5]) == len(data)
-    index = stream.write_index([5, 7, 1])
+    index = stream.write_index([15, 17, 13])                 # 3 channels: at least 13 bytes a block
     last = stream.write_trailer(data, index, 0xDEADBEEF)
     assert stream.read_trailer(last) == (0xDEADBEEF, len(index))
     stream.check_trailer(data, index, last)
     with pytest.raises(SpikeyError, match="checksum"):
         stream.check_trailer(data[:-1] + b"x", index, last)
     h.frames, h.block_frames = 3000, 1000
-    assert stream.read_index(index, h, 13) == [0, 5, 12, 13]
+    assert stream.read_index(index, h, 45) == [0, 15, 32, 45]
     with pytest.raises(SpikeyError, match="blocks for"):
-        stream.read_index(index, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 13)
+        stream.read_index(index, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 45)
     with pytest.raises(SpikeyError, match="does not match"):
-        stream.read_index(index, h, 11)
+        stream.read_index(index, h, 31)
     for v in (0, 1, -1, 127, -128, 2**40, -(2**40)):
         assert stream.Reader(stream.zigzag(v)).zigzag(2**41) == v
 
@@ -160,3 +160,25 @@ def test_the_channel_count_is_read_up_to_the_specs_limit_and_no_further():
 def test_a_negative_varint_is_an_error_not_a_loop():
     with pytest.raises(ValueError, match="negative"):
         stream.varint(-1)
+
+
+def test_an_index_that_gives_a_block_fewer_bytes_than_any_block_has_is_refused_up_front(monkeypatch):
+    """Found before any block is decoded (before: only after the blocks before it, 10-17 s)."""
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, 3, 3000, 0, 1000)
+    assert stream.read_index(stream.write_index([13, 13, 13]), h, 39) == [0, 13, 26, 39]
+    for lengths in ([12, 13, 14], [13, 12, 14], [14, 13, 12]):
+        with pytest.raises(SpikeyError, match=r"fewer bytes than any block has \(13\)"):
+            stream.read_index(stream.write_index(lengths), h, 39)
+    x = np.stack([np.arange(3000, dtype=np.int16)] * 2, axis=1)
+    with monkeypatch.context() as m:
+        m.setattr(codec, "MAX_BLOCK_FRAMES", 1000)
+        s = opened(codec.encode_samples(x))
+    blocks = [s.block_bytes(i) for i in range(3)]
+    assert min(map(len, blocks)) >= stream.min_block_bytes(s.header) == 10
+    index = stream.write_index([len(blocks[0]), 4, 0])           # block 1: 4 bytes, block 2 the rest
+    header = stream.write_header(s.header)
+    monkeypatch.setattr(codec, "decode_block", lambda *args: pytest.fail("a block was decoded"))
+    with pytest.raises(SpikeyError, match="fewer bytes than any block has"):
+        opened(header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc))
+    generic = stream.Header(b"abcd", 0, stream.GENERIC, 0, 0, 3, 0, 1)
+    assert stream.min_block_bytes(generic) == 6 == len(stream.write_generic_block(b"\7"))
