@@ -425,7 +425,7 @@ def make_case(seed: int, i: int):
         n = stream.FIXED + len(stream.varint(len(header) - stream.FIXED))
         data = fix_trailer(data[:n] + rng.randbytes(4) + data[n + 4:])
     elif kind == "version":
-        data = fix_trailer(data[:4] + bytes([rng.choice([0, 1, 3, 255])]) + data[5:])
+        data = fix_trailer(data[:4] + bytes([rng.choice([0, 1, stream.OLDEST, stream.VERSION + 1, 255])]) + data[5:])
     return kind, data, originals
 
 

@@ -138,8 +138,12 @@ def ref_moves(surprises: list, profile) -> np.ndarray | None:
     return crosschannel.inputs(surprises) if profile.middleout else None
 
 
-def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
-    """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
+def _encode_numbered(item, model, refs, profile) -> bytes:
+    return encode_block(item[1], item[0], model, refs, profile)
+
+
+def encode_block(x: np.ndarray, i: int, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
+    """Block i: frames x (n, channels) int16, each channel offered its refs' samples."""
     records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
     for c in range(x.shape[1]):
@@ -149,7 +153,7 @@ def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0])
         records.append(record)
         linear.append(lin)
         surprises.append(surprise)
-    return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
+    return stream.write_block(records, stream.samples_crc(x, i))
 
 
 def _decode_numbered(item, h, model) -> np.ndarray:
@@ -169,7 +173,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
         x[:, c], lin, surprise = decode_channel(channel, stop - start, model, aux, profile, c in wanted, moves)
         linear.append(lin)
         surprises.append(surprise)
-    if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
+    if stream.samples_crc(x, i, h.version) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
                           "(or the decoder faulty)")
     return x
@@ -238,9 +242,9 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
         for i in range(h.n_blocks):
             x = first if i == 0 else frames_of(*h.block_span(i))
             running = zlib.crc32(x.astype("<i2", copy=False), running)
-            yield x
+            yield i, x
 
-    coded = in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(),
+    coded = in_order(partial(_encode_numbered, model=model, refs=h.refs, profile=profile), blocks(),
                      min(workers, h.n_blocks))
     _write(h, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 

@@ -1,4 +1,4 @@
-"""The .brainwire stream format, version 2: syntax only (docs/format.md, one function per section).
+"""The .brainwire stream format, version 3 (version 2 read too): syntax only (docs/format.md, one function per section).
 
     stream  = header block* index trailer        (section 1, 4, 6)
     header  = fixed fields, container (2), channels (3), CRC
@@ -20,7 +20,8 @@ from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.profiles import PROFILES
 
 MAGIC = b"SPKY"
-VERSION = 2
+VERSION = 3                    # written; 3 chains each block's samples CRC in the block's number
+OLDEST = 2                     # the oldest version read: the same syntax, its blocks' CRCs not chained
 FIXED = 5                      # magic, version
 TRAILER = 12                   # file CRC, index length, CRC
 
@@ -58,6 +59,7 @@ class Header:
     suffix: bytes = b""        # container bytes after the samples
     extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
     refs: list = field(default_factory=list)   # per channel: earlier channels it may be predicted from
+    version: int = VERSION
 
     @property
     def n_blocks(self) -> int:
@@ -193,7 +195,7 @@ def write_header(h: Header) -> bytes:
     body = [h.model_id, bytes([h.level, h.container, h.flags]), varint(h.channels), varint(h.frames),
             varint(h.rate), varint(h.block_frames), write_container(h), write_channels(h)]
     rest = b"".join(body)
-    return MAGIC + bytes([VERSION]) + varint(len(rest)) + rest
+    return MAGIC + bytes([h.version]) + varint(len(rest)) + rest
 
 
 def read_fixed(first: bytes) -> int:
@@ -206,9 +208,9 @@ def read_fixed(first: bytes) -> int:
     if first[4] > VERSION:
         raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
     if first[4] == 1:
-        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {VERSION}); "
+        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {OLDEST} to {VERSION}); "
                           "decode it with spikey 0.1")
-    if first[4] != VERSION:
+    if first[4] < OLDEST:
         raise SpikeyError(f"unknown stream format version {first[4]}")
     r = Reader(first[FIXED:])
     rest = r.varint(MAX_HEADER)
@@ -219,7 +221,7 @@ def read_header(data: bytes) -> Header:
     """data: the whole header, as long as read_fixed said, its CRC checked with the index's. Whether
     this decoder has the model it names is the caller's question (spikey/model.py)."""
     r = Reader(data)
-    r.take(FIXED)
+    version = r.take(FIXED)[4]
     r.varint(MAX_HEADER)
     stream_model = r.take(4)
     level, container, flags = r.take(3)
@@ -228,7 +230,7 @@ def read_header(data: bytes) -> Header:
     if container not in CONTAINERS or flags >> 4:
         raise SpikeyError("corrupt stream: unknown container or flags")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
-               r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES))
+               r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES), version=version)
     if not 0 < h.block_frames * max(h.channels, 1) <= MAX_BLOCK_SAMPLES or (h.channels == 0) != (container == GENERIC):
         raise SpikeyError("corrupt stream: a block span out of range, or channels that do not fit the container")
     read_container(r, h)
@@ -308,6 +310,14 @@ def read_channels(r: Reader, h: Header):
 
 
 # ---- 4. blocks ------------------------------------------------------------------------------------
+
+def samples_crc(x: np.ndarray, i: int, version: int = VERSION) -> int:
+    """The CRC of block i's samples x (int16 LE, frame after frame): from version 3 on, chained in the
+    block's number (the CRC of i as u64 LE, then of the samples), so that a block moved or repeated
+    fails it on every path (a slice or the samples API has no file CRC to catch it)."""
+    seed = zlib.crc32(struct.pack("<Q", i)) if version >= 3 else 0
+    return zlib.crc32(x.astype("<i2", copy=False), seed)
+
 
 def write_block(channels: list, samples_crc: int) -> bytes:
     last = len(channels) - 1

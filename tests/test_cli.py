@@ -62,7 +62,7 @@ def test_batch_and_verify(tmp_path):
 
 def test_info_version_and_topology_of_a_file(tmp_path):
     spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
-    assert "stream format 2" in run(*spikey, "--version").stdout
+    assert "stream format 3" in run(*spikey, "--version").stdout
     assert run(ROOT / "encode", SAMPLES[0], tmp_path / "a.bw").returncode == 0
     r = run(*spikey, "info", "--json", tmp_path / "a.bw")
     assert r.returncode == 0 and json.loads(r.stdout)["channels"] == 1

@@ -1,9 +1,10 @@
 import io
+import itertools
 
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, chunk, fresh_python, opened, wav
+from conftest import SAMPLES, as_version_2, channels_of, chunk, fresh_python, opened, wav
 from spikey import SpikeyError, codec, codesets, stream
 
 
@@ -248,3 +249,44 @@ def test_the_encoder_reads_back_its_header_as_a_decoder_before_writing_a_block(m
     monkeypatch.setattr(codec, "encode_block", lambda *a, **k: pytest.fail("a block was coded"))
     with pytest.raises(SpikeyError, match="^this input cannot be stored in a stream: x$"):
         codec.encode(b"\1\2" * 10, channels=1)
+
+
+def _with_blocks(encoded: bytes, order: list) -> bytes:
+    """The stream with its blocks in another order (some repeated), the index and trailer made to fit:
+    every checksum the stream has is valid, but none is of the block's place."""
+    s = opened(encoded)
+    blocks = [s.block_bytes(i) for i in order]
+    header = encoded[:s.offsets[0]]
+    index = stream.write_index([len(b) for b in blocks])
+    return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
+
+
+@pytest.fixture
+def blocks_of_400(adc_signal, monkeypatch):
+    """A 2-channel recording of 4 blocks, as a WAV stream and a samples stream: (x, wav stream, samples stream)."""
+    monkeypatch.setattr(codec, "MAX_BLOCK_FRAMES", 400)
+    x = np.stack([adc_signal(1500, seed=1), adc_signal(1500, seed=2)], axis=1)
+    return x, codec.encode(wav(x.ravel(), fmt=(1, 2, 16))), codec.encode_samples(x)
+
+
+@pytest.mark.parametrize("order", [[0, 2, 1, 3], [0, 0, 2, 3], [1, 0, 2, 3]], ids=["swapped", "repeated", "first"])
+def test_a_block_out_of_its_place_is_refused_on_every_path(blocks_of_400, order):
+    """Each block's samples CRC is chained in its number (format 3): before, a slice, or the samples of
+    a WAV stream, came back as the moved block's frames, exit 0."""
+    _, in_wav, samples = blocks_of_400
+    for encoded in (in_wav, samples):
+        moved = _with_blocks(encoded, order)
+        bad = next(i for i, j in enumerate(order) if i != j)
+        for decode, (start, stop) in itertools.product((codec.decode_samples, codec.decode), [(None, None),
+                                                                                              (350, 1250)]):
+            with pytest.raises(SpikeyError, match=f"block {bad} decodes to samples that fail its checksum"):
+                decode(moved, start=start, stop=stop)
+
+
+def test_a_version_2_stream_still_decodes_on_every_path(blocks_of_400):
+    x, in_wav, samples = blocks_of_400
+    old = as_version_2(in_wav)
+    assert old[4] == 2 and old != in_wav and codec.decode(old) == wav(x.ravel(), fmt=(1, 2, 16))
+    assert codec.decode(old, start=350, stop=1250) == wav(x[350:1250].ravel(), fmt=(1, 2, 16))
+    assert np.array_equal(codec.decode_samples(as_version_2(samples)), x)
+    assert np.array_equal(codec.decode_samples(as_version_2(samples), 350, 1250), x[350:1250])

@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, forged, opened
+from conftest import SAMPLES, as_version_2, channels_of, forged, opened
 from spikey import SpikeyError, codec, stream
 from spikey.model import default
 
@@ -20,7 +20,7 @@ def test_fields(recording, encoded):
     assert h.frames == (len(recording) - 44) // 2 and h.prefix == b"" and h.suffix == b"" and h.n_blocks == 1
     header = stream.write_header(h)
     assert stream.read_fixed(encoded[:stream.FIXED + 5]) == len(header) and encoded.startswith(header)
-    block = stream.write_block(channels_of(encoded), zlib.crc32(recording[44:]))
+    block = stream.write_block(channels_of(encoded), stream.samples_crc(np.frombuffer(recording[44:], "<i2"), 0))
     assert block == opened(encoded).block_bytes(0)
     index = stream.write_index([len(block)])
     assert encoded == header + block + index + stream.write_trailer(header, index, zlib.crc32(recording))
@@ -90,19 +90,20 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     x = default().adc.values[np.clip(512 + np.cumsum(rng.integers(-3, 4, 4000)), 0, 1023)].astype(np.int16)
     encoded = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000)
     assert default().id.hex() == GOLDEN_MODEL_ID
-    assert (len(encoded), f"{zlib.crc32(encoded):08x}") == GOLDEN_STREAM
     fast = codec.encode_samples(x, rate=30000, level="fast")     # the fast level's constants are not in the id
-    assert (len(fast), f"{zlib.crc32(fast):08x}") == GOLDEN_FAST_STREAM
     linked = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000, level="max")   # MiddleOut
     lstm = codec.encode(SAMPLES[0].read_bytes(), level="max")                                      # the LSTM head
-    assert [(len(s), f"{zlib.crc32(s):08x}") for s in (linked, lstm)] == GOLDEN_MAX_STREAMS
+    streams = (encoded, fast, linked, lstm)
+    assert [(len(s), f"{zlib.crc32(s):08x}") for s in streams] == GOLDEN_STREAMS
+    assert [(len(s), f"{zlib.crc32(s):08x}") for s in map(as_version_2, streams)] == GOLDEN_VERSION_2_STREAMS
     assert channels_of(linked)[1].linked and channels_of(lstm)[0].head == 1
 
 
 GOLDEN_MODEL_ID = "67a6b791"
-GOLDEN_STREAM = (2021, "535b2938")
-GOLDEN_FAST_STREAM = (1650, "a070fcd1")     # unchanged since the fast level came (links added none here)
-GOLDEN_MAX_STREAMS = [(2012, "6a8765e9"), (51856, "f7a4e9f9")]
+GOLDEN_STREAMS = [(2021, "7d18737d"), (1650, "3c66a335"), (2012, "0cf7b8c6"), (51856, "faf65b10")]
+# What version 2 wrote of the same (9c6b154): version 3 changed only the version byte and the blocks'
+# CRCs. The fast stream is unchanged since the fast level came (links added none here).
+GOLDEN_VERSION_2_STREAMS = [(2021, "535b2938"), (1650, "a070fcd1"), (2012, "6a8765e9"), (51856, "f7a4e9f9")]
 
 
 def test_a_value_sets_gaps_are_written_and_read_at_once_as_one_at_a_time():
