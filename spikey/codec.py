@@ -10,6 +10,7 @@ Memory is bounded by one block (all channels over block_frames frames), whatever
 """
 import io
 import os
+import struct
 import zlib
 from functools import partial
 
@@ -138,12 +139,13 @@ def ref_moves(surprises: list, profile) -> np.ndarray | None:
     return crosschannel.inputs(surprises) if profile.middleout else None
 
 
-def _encode_numbered(item, model, refs, profile) -> bytes:
-    return encode_block(item[1], item[0], model, refs, profile)
+def _encode_with_crc(item, model, refs, profile) -> bytes:
+    return encode_block(item[0], item[1], model, refs, profile)
 
 
-def encode_block(x: np.ndarray, i: int, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
-    """Block i: frames x (n, channels) int16, each channel offered its refs' samples."""
+def encode_block(x: np.ndarray, samples_crc: int, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
+    """One block: frames x (n, channels) int16, each channel offered its refs' samples, and the
+    samples' CRC (chained: stream.samples_crc)."""
     records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
     for c in range(x.shape[1]):
@@ -153,14 +155,15 @@ def encode_block(x: np.ndarray, i: int, model, refs: list, profile=profiles.PROF
         records.append(record)
         linear.append(lin)
         surprises.append(surprise)
-    return stream.write_block(records, stream.samples_crc(x, i))
+    return stream.write_block(records, samples_crc)
 
 
 def _decode_numbered(item, h, model) -> np.ndarray:
-    return decode_block(item[1], h, item[0], model)
+    return decode_block(item[1], h, item[0], item[2], model)
 
 
-def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
+def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np.ndarray:
+    """Block i's frames; chain: what its samples CRC continues from (Opened.chain)."""
     start, stop = h.block_span(i)
     channels, samples_crc = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
@@ -173,7 +176,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
         x[:, c], lin, surprise = decode_channel(channel, stop - start, model, aux, profile, c in wanted, moves)
         linear.append(lin)
         surprises.append(surprise)
-    if stream.samples_crc(x, i, h.version) != samples_crc:
+    if stream.samples_crc(x, chain) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
                           "(or the decoder faulty)")
     return x
@@ -235,23 +238,24 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
     first = frames_of(0, min(span, layout.frames))
     model = model or models.of_networks(profile.networks)
     h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number)
-    running = zlib.crc32(layout.prefix)
+    header = _decodable(stream.write_header(h))
+    running, chain = zlib.crc32(layout.prefix), zlib.crc32(header)
 
     def blocks():
-        nonlocal running
+        nonlocal running, chain
         for i in range(h.n_blocks):
             x = first if i == 0 else frames_of(*h.block_span(i))
             running = zlib.crc32(x.astype("<i2", copy=False), running)
-            yield i, x
+            chain = stream.samples_crc(x, chain)
+            yield x, chain
 
-    coded = in_order(partial(_encode_numbered, model=model, refs=h.refs, profile=profile), blocks(),
+    coded = in_order(partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(),
                      min(workers, h.n_blocks))
-    _write(h, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
+    _write(header, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
-def _write(h: stream.Header, blocks, out, file_crc) -> None:
+def _write(header: bytes, blocks, out, file_crc) -> None:
     """Header, blocks (as they come), index and trailer; file_crc() once the blocks are done."""
-    header = _decodable(stream.write_header(h))
     out.write(header)
     lengths = []
     for block in blocks:
@@ -275,7 +279,8 @@ def _decodable(header: bytes) -> bytes:
 def _encode_generic(src, size: int, out, model, extension: str) -> None:
     h = stream.Header(model.id, 0, stream.GENERIC, 0, 0, size, 0, GENERIC_BLOCK, extension=extension)
     src.seek(0)
-    _write(h, (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out,
+    _write(_decodable(stream.write_header(h)),
+           (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out,
            lambda: file_crc(src, size))
 
 
@@ -326,14 +331,25 @@ class Opened:
         self.header = stream.read_header(header)
         self.model = models.for_stream(self.header.model_id, model)
         self.offsets = [header_len + o for o in stream.read_index(index, self.header, blocks_bytes)]
+        self.header_crc = zlib.crc32(header)
         self.f = f
 
     def block_bytes(self, i: int) -> bytes:
         self.f.seek(self.offsets[i])
         return self.f.read(self.offsets[i + 1] - self.offsets[i])
 
+    def chain(self, i: int) -> int:
+        """What block i's samples CRC continues from (stream.samples_crc): the header's CRC for block 0,
+        else the CRC stored at the end of the block before, read from the stream (none before CHAINED)."""
+        if self.header.version < stream.CHAINED:
+            return 0
+        if i == 0:
+            return self.header_crc
+        self.f.seek(self.offsets[i] - 4)
+        return struct.unpack("<I", self.f.read(4))[0]
+
     def frames(self, i: int) -> np.ndarray:
-        return decode_block(self.block_bytes(i), self.header, i, self.model)
+        return decode_block(self.block_bytes(i), self.header, i, self.chain(i), self.model)
 
     def blocks_of(self, start: int, stop: int) -> range:
         span = self.header.block_frames
@@ -344,7 +360,7 @@ class Opened:
         blocks decoded by that many threads."""
         wanted = self.blocks_of(start, stop)
         work = partial(_decode_numbered, h=self.header, model=self.model)
-        blocks = in_order(work, ((i, self.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
+        blocks = in_order(work, ((i, self.block_bytes(i), self.chain(i)) for i in wanted), min(workers, len(wanted)))
         for i, x in zip(wanted, blocks, strict=True):
             a, b = self.header.block_span(i)
             yield max(a, start) - start, x[max(start - a, 0):min(stop, b) - a]

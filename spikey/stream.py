@@ -1,8 +1,9 @@
-"""The .brainwire stream format, version 3 (version 2 read too): syntax only (docs/format.md, one function per section).
+"""The .brainwire stream format, version 3 (version 2 read too): syntax only (docs/format.md, one
+function per section).
 
     stream  = header block* index trailer        (section 1, 4, 6)
     header  = fixed fields, container (2), channels (3), CRC
-    block   = per channel: code set and payload; CRC of the samples
+    block   = per channel: code set and payload; CRC of the samples, chained from the header's
     index   = how many blocks and each one's length; trailer = file CRC, index length, CRC
 
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
@@ -20,8 +21,9 @@ from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.profiles import PROFILES
 
 MAGIC = b"SPKY"
-VERSION = 3                    # written; 3 chains each block's samples CRC in the block's number
+VERSION = 3                    # written
 OLDEST = 2                     # the oldest version read: the same syntax, its blocks' CRCs not chained
+CHAINED = 3                    # the first version whose blocks' samples CRCs are chained (section 4)
 FIXED = 5                      # magic, version
 TRAILER = 12                   # file CRC, index length, CRC
 
@@ -311,12 +313,12 @@ def read_channels(r: Reader, h: Header):
 
 # ---- 4. blocks ------------------------------------------------------------------------------------
 
-def samples_crc(x: np.ndarray, i: int, version: int = VERSION) -> int:
-    """The CRC of block i's samples x (int16 LE, frame after frame): from version 3 on, chained in the
-    block's number (the CRC of i as u64 LE, then of the samples), so that a block moved or repeated
-    fails it on every path (a slice or the samples API has no file CRC to catch it)."""
-    seed = zlib.crc32(struct.pack("<Q", i)) if version >= 3 else 0
-    return zlib.crc32(x.astype("<i2", copy=False), seed)
+def samples_crc(x: np.ndarray, chain: int) -> int:
+    """A block's samples CRC: zlib's CRC-32 of its samples x (int16 LE, frame after frame) continued
+    from chain, the CRC of the header for block 0 and the CRC the block before stores for the others
+    (0 in a version before CHAINED). So a block moved, repeated or taken from another stream fails it
+    on every path, a slice or the samples API too, which no file CRC covers."""
+    return zlib.crc32(x.astype("<i2", copy=False), chain)
 
 
 def write_block(channels: list, samples_crc: int) -> bytes:

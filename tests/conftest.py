@@ -78,12 +78,12 @@ def forged(encoded: bytes, **fields) -> bytes:
 
 def as_version_2(encoded: bytes) -> bytes:
     """The stream as format version 2 wrote it: the same bytes but for the version and the blocks'
-    samples CRCs, which version 2 did not chain in the block's number (a generic block's CRC is the same)."""
+    samples CRCs, which version 2 did not chain (a generic block's CRC is the same in both)."""
     s = opened(encoded)
     header = stream.write_header(stream.Header(**{**vars(s.header), "version": 2}))
     blocks = [s.block_bytes(i) for i in range(s.header.n_blocks)]
     if s.header.container != stream.GENERIC:
-        blocks = [b[:-4] + struct.pack("<I", stream.samples_crc(s.frames(i), i, 2)) for i, b in enumerate(blocks)]
+        blocks = [b[:-4] + struct.pack("<I", stream.samples_crc(s.frames(i), 0)) for i, b in enumerate(blocks)]
     index = encoded[s.offsets[-1]:-stream.TRAILER]
     return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
 

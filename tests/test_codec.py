@@ -251,11 +251,12 @@ def test_the_encoder_reads_back_its_header_as_a_decoder_before_writing_a_block(m
         codec.encode(b"\1\2" * 10, channels=1)
 
 
-def _with_blocks(encoded: bytes, order: list) -> bytes:
-    """The stream with its blocks in another order (some repeated), the index and trailer made to fit:
-    every checksum the stream has is valid, but none is of the block's place."""
-    s = opened(encoded)
-    blocks = [s.block_bytes(i) for i in order]
+def _with_blocks(encoded: bytes, order: list, other: bytes = b"") -> bytes:
+    """The stream with its blocks in another order (some repeated; numbers past its own are the other
+    stream's), the index and trailer made to fit: every checksum the stream has is valid, but none is
+    of the block's place."""
+    s, t = opened(encoded), opened(other or encoded)
+    blocks = [s.block_bytes(i) if i < s.header.n_blocks else t.block_bytes(i - s.header.n_blocks) for i in order]
     header = encoded[:s.offsets[0]]
     index = stream.write_index([len(b) for b in blocks])
     return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
@@ -269,13 +270,14 @@ def blocks_of_400(adc_signal, monkeypatch):
     return x, codec.encode(wav(x.ravel(), fmt=(1, 2, 16))), codec.encode_samples(x)
 
 
-@pytest.mark.parametrize("order", [[0, 2, 1, 3], [0, 0, 2, 3], [1, 0, 2, 3]], ids=["swapped", "repeated", "first"])
+@pytest.mark.parametrize("order", [[0, 2, 1, 3], [0, 0, 2, 3], [1, 0, 2, 3], [0, 5, 2, 3]],
+                         ids=["swapped", "repeated", "first", "the other stream's, in the same place"])
 def test_a_block_out_of_its_place_is_refused_on_every_path(blocks_of_400, order):
-    """Each block's samples CRC is chained in its number (format 3): before, a slice, or the samples of
-    a WAV stream, came back as the moved block's frames, exit 0."""
+    """Each block's samples CRC is chained (format 3): before, a slice, or the samples of a WAV stream,
+    came back as the moved block's frames, exit 0."""
     _, in_wav, samples = blocks_of_400
-    for encoded in (in_wav, samples):
-        moved = _with_blocks(encoded, order)
+    for encoded, other in ((in_wav, samples), (samples, in_wav)):
+        moved = _with_blocks(encoded, order, other)
         bad = next(i for i, j in enumerate(order) if i != j)
         for decode, (start, stop) in itertools.product((codec.decode_samples, codec.decode), [(None, None),
                                                                                               (350, 1250)]):
