@@ -330,7 +330,7 @@ class Opened:
         stream.check_trailer(header, index, last)
         self.header = stream.read_header(header)
         self.model = models.for_stream(self.header.model_id, model)
-        self.offsets = [header_len + o for o in stream.read_index(index, self.header, blocks_bytes)]
+        self.offsets = stream.read_index(index, self.header, blocks_bytes) + header_len
         self.header_crc = zlib.crc32(header)
         self.f = f
 

@@ -44,8 +44,14 @@ def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: s
         raise SpikeyError("not a WAV or .npy file (raw int16 needs its channel count: spikey encode --channels N)")
     stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)
     frames = size // (2 * channels)
-    f.seek(2 * channels * frames)
+    f.seek(2 * channels * frames)         # the suffix, a partial frame, is shorter than stream.MAX_FIELD
     return Layout(stream.RAW, b"", f.read(), frames, channels, rate, extension=extension)
+
+
+def storable(prefix_bytes: int, suffix_bytes: int) -> bool:
+    """Whether a stream can hold a container's bytes around the samples (stream.MAX_FIELD each); a file
+    with more is stored whole, in the generic container, so that neither side holds more at once."""
+    return prefix_bytes <= stream.MAX_FIELD and suffix_bytes <= stream.MAX_FIELD
 
 
 def read_frames(f, layout: Layout, start: int, stop: int) -> np.ndarray:

@@ -1,13 +1,13 @@
 """NumPy .npy: the header, then int16 samples shaped (frames,) or (frames, channels), C or Fortran order.
 
-Only little-endian int16 is modelled; any other dtype or shape is reported as None, and the codec
-stores the file through its generic container.
+Only little-endian int16 is modelled; any other dtype or shape, or more bytes around the samples than a
+stream holds, is reported as None, and the codec stores the file through its generic container.
 """
 import io
 
 import numpy as np
 
-from spikey import stream
+from spikey import container, stream
 from spikey.container import Layout
 
 
@@ -32,11 +32,12 @@ def parse(f, size: int) -> Layout | None:
     if dtype != np.dtype("<i2") or len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] == 0):
         return None
     frames, channels = shape[0], (shape[1] if len(shape) == 2 else 1)
-    if channels > stream.MAX_CHANNELS or start + 2 * frames * channels > size:
+    end = start + 2 * frames * channels
+    if channels > stream.MAX_CHANNELS or end > size or not container.storable(start, size - end):
         return None
     f.seek(0)
     prefix = f.read(start)
-    f.seek(start + 2 * frames * channels)
+    f.seek(end)
     layout = Layout(stream.NPY, prefix, f.read(), frames, channels, planar=bool(fortran) and channels > 1,
                     one_dim=len(shape) == 1)
     layout.canonical = prefix == header(frames, channels, layout.one_dim, layout.planar)

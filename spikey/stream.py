@@ -9,6 +9,7 @@ function per section).
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
 only writes and reads fields, checking each against the spec's bounds.
 """
+import array
 import functools
 import struct
 import zlib
@@ -40,7 +41,8 @@ MAX_CHANNELS = (1 << 16) - 1    # the spec's limit, which the encoder and the de
 MAX_FRAMES = 1 << 48
 MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1
-MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
+MAX_FIELD = 1 << 24            # prefix, suffix: a container's metadata, held whole (an input with more is
+                               # stored generic); so a decoder's memory is one block and a fixed amount
 MAX_HEADER = 1 << 34
 MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC)
 MAX_REFS = 8                   # channels one channel may be predicted from
@@ -269,7 +271,7 @@ def read_container(r: Reader, h: Header):
     if h.container == ARRAY and not h.flags & CANONICAL:
         raise SpikeyError("corrupt stream: a samples stream is always canonical")
     if _stores_prefix(h):
-        h.prefix = r.blob()
+        h.prefix = r.blob(0 if h.container == GENERIC else MAX_FIELD)     # a generic file has no prefix
     if _stores_suffix(h):
         h.suffix = r.blob()
     if h.container in (RAW, GENERIC):
@@ -466,24 +468,25 @@ def check_trailer(header: bytes, index: bytes, last: bytes):
         raise SpikeyError("corrupt stream: header or index fails its checksum (truncated or damaged)")
 
 
-def read_index(index: bytes, h: Header, blocks_bytes: int) -> list:
-    """Each block's byte offset from the first block, and the end."""
+def read_index(index: bytes, h: Header, blocks_bytes: int) -> np.ndarray:
+    """Each block's byte offset from the first block, and the end: int64, 8 bytes a block."""
     r = Reader(index)
     n = r.varint(blocks_bytes)
     if n != h.n_blocks:
         raise SpikeyError(f"corrupt stream: {n} blocks for {h.frames} frames of {h.block_frames}")
-    offsets = [0]
+    offsets = array.array("q", [0])
     for _ in range(n - 1):
         offsets.append(offsets[-1] + r.varint(blocks_bytes))
+        if offsets[-1] > blocks_bytes:
+            raise SpikeyError("corrupt stream: the index does not match the blocks")
     r.end()
-    if n and offsets[-1] > blocks_bytes:
-        raise SpikeyError("corrupt stream: the index does not match the blocks")
     if n:
         offsets.append(blocks_bytes)
     elif blocks_bytes:
         raise SpikeyError("corrupt stream: bytes between header and index that no block claims")
+    offsets = np.frombuffer(offsets, dtype=np.int64)
     shortest = min_block_bytes(h)
-    if any(b - a < shortest for a, b in zip(offsets[:-1], offsets[1:], strict=True)):
+    if n and np.diff(offsets).min() < shortest:
         raise SpikeyError(f"corrupt stream: the index gives a block fewer bytes than any block has ({shortest})")
     return offsets
 

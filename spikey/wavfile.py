@@ -6,7 +6,7 @@ reported as such (None) so the codec can store it through its generic container.
 """
 import struct
 
-from spikey import SpikeyError, stream
+from spikey import SpikeyError, container, stream
 from spikey.container import Layout
 
 WAVE_FORMAT_PCM = 1
@@ -36,7 +36,8 @@ def _chunks(f, size: int):
 
 
 def parse(f, size: int) -> Layout | None:
-    """Layout of a 16-bit PCM WAV file f of size bytes; None for a valid WAV of another format."""
+    """Layout of a 16-bit PCM WAV file f of size bytes; None for a valid WAV of another format, or one
+    with more bytes around its samples than a stream holds (container.storable)."""
     fmt = None
     for cid, start, length in _chunks(f, size):
         if cid == b"fmt ":
@@ -55,6 +56,8 @@ def parse(f, size: int) -> Layout | None:
             if not (tag == WAVE_FORMAT_PCM and 1 <= channels <= stream.MAX_CHANNELS and bits == 16):
                 return None
             frames = (min(start + length, size) - start) // (2 * channels)
+            if not container.storable(start, size - start - 2 * channels * frames):
+                return None
             f.seek(0)
             prefix = f.read(start)
             f.seek(start + 2 * channels * frames)

@@ -292,3 +292,13 @@ def test_a_version_2_stream_still_decodes_on_every_path(blocks_of_400):
     assert codec.decode(old, start=350, stop=1250) == wav(x[350:1250].ravel(), fmt=(1, 2, 16))
     assert np.array_equal(codec.decode_samples(as_version_2(samples)), x)
     assert np.array_equal(codec.decode_samples(as_version_2(samples), 350, 1250), x[350:1250])
+
+
+def test_a_file_with_more_around_its_samples_than_a_stream_holds_is_stored_whole(monkeypatch):
+    """The encoder never writes a field a decoder refuses: such a WAV or .npy goes to the generic container."""
+    monkeypatch.setattr(stream, "MAX_FIELD", 100)
+    for raw in (wav(np.arange(50), before=chunk(b"LIST", b"x" * 100)), wav(np.arange(50), after=b"y" * 101),
+                npy(np.arange(50, dtype=np.int16)) + b"z" * 101):
+        encoded = codec.encode(raw)
+        assert opened(encoded).header.container == stream.GENERIC and codec.decode(encoded) == raw
+    assert opened(codec.encode(wav(np.arange(50), after=b"y" * 100))).header.container == stream.WAV

@@ -40,7 +40,7 @@ def test_every_section_reads_back_what_was_written():
     with pytest.raises(SpikeyError, match="checksum"):
         stream.check_trailer(data[:-1] + b"x", index, last)
     h.frames, h.block_frames = 3000, 1000
-    assert stream.read_index(index, h, 45) == [0, 15, 32, 45]
+    assert stream.read_index(index, h, 45).tolist() == [0, 15, 32, 45]
     with pytest.raises(SpikeyError, match="blocks for"):
         stream.read_index(index, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 45)
     with pytest.raises(SpikeyError, match="does not match"):
@@ -167,7 +167,7 @@ def test_a_negative_varint_is_an_error_not_a_loop():
 def test_an_index_that_gives_a_block_fewer_bytes_than_any_block_has_is_refused_up_front(monkeypatch):
     """Found before any block is decoded (before: only after the blocks before it, 10-17 s)."""
     h = stream.Header(b"abcd", 0, stream.RAW, 0, 3, 3000, 0, 1000)
-    assert stream.read_index(stream.write_index([13, 13, 13]), h, 39) == [0, 13, 26, 39]
+    assert stream.read_index(stream.write_index([13, 13, 13]), h, 39).tolist() == [0, 13, 26, 39]
     for lengths in ([12, 13, 14], [13, 12, 14], [14, 13, 12]):
         with pytest.raises(SpikeyError, match=r"fewer bytes than any block has \(13\)"):
             stream.read_index(stream.write_index(lengths), h, 39)
@@ -184,3 +184,51 @@ def test_an_index_that_gives_a_block_fewer_bytes_than_any_block_has_is_refused_u
         opened(header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc))
     generic = stream.Header(b"abcd", 0, stream.GENERIC, 0, 0, 3, 0, 1)
     assert stream.min_block_bytes(generic) == 6 == len(stream.write_generic_block(b"\7"))
+
+
+def test_a_prefix_or_suffix_is_read_up_to_the_limit_and_no_further():
+    """What a decoder holds whole besides a block: a 1 MB stream could ask for 2 GB (a blob's raw length
+    up to 2^32). A generic stream's prefix is empty, as the spec says (it was inflated and dropped)."""
+    h = stream.Header(b"abcd", 0, stream.WAV, 0, 1, 10, 0, 512, b"", b"\0" * stream.MAX_FIELD)
+    assert stream.MAX_FIELD == 1 << 24 and len(stream.read_header(stream.write_header(h)).suffix) == 1 << 24
+    h.suffix += b"\0"
+    with pytest.raises(SpikeyError, match="out of range"):
+        stream.read_header(stream.write_header(h))
+    generic = stream.Header(b"abcd", 0, stream.GENERIC, 0, 0, 10, 0, 1 << 20, b"", b"", ".x")
+    assert stream.read_header(stream.write_header(generic)).prefix == b""
+    for prefix in (b"x", b"\0" * 100):               # stored as is, and deflated
+        generic.prefix = prefix
+        with pytest.raises(SpikeyError, match="out of range|deflate"):
+            stream.read_header(stream.write_header(generic))
+
+
+def _header(**fields) -> stream.Header:
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, 10, 100, 0, 512, b"", b"", ".dat")
+    for name, value in fields.items():
+        setattr(h, name, value)
+    return h
+
+
+# docs/format.md's limits, a row each: (fields at the limit, the same one past it, the refusal)
+LIMITS = {
+    "channels": ({"channels": 65535}, {"channels": 65536}, "out of range"),
+    "frames": ({"frames": 1 << 48}, {"frames": (1 << 48) + 1}, "out of range"),
+    "rate": ({"rate": (1 << 32) - 1}, {"rate": 1 << 32}, "out of range"),
+    "block_frames": ({"channels": 3, "block_frames": (1 << 25) // 3},
+                     {"channels": 3, "block_frames": (1 << 25) // 3 + 1}, "block span out of range"),
+    "block_frames, one channel": ({"channels": 1, "block_frames": 1 << 25},
+                                  {"channels": 1, "block_frames": (1 << 25) + 1}, "out of range"),
+    "block_frames, at least 1": ({"block_frames": 1}, {"block_frames": 0}, "block span out of range"),
+    "level": ({"level": 2}, {"level": 3}, "not known"),
+    "extension": ({"extension": "." + "x" * 254}, {"extension": "." + "x" * 255}, "out of range"),
+    "refs": ({"refs": [[]] * 9 + [list(range(8))]}, {"refs": [[]] * 9 + [list(range(9))]}, "out of range"),
+    "suffix": ({"suffix": b"\1" * (1 << 24)}, {"suffix": b"\1" * ((1 << 24) + 1)}, "out of range"),
+}
+
+
+@pytest.mark.parametrize("at,past,message", LIMITS.values(), ids=LIMITS.keys())
+def test_every_header_field_is_read_at_its_limit_and_refused_one_past(at, past, message):
+    h = _header(**at)
+    assert all(getattr(stream.read_header(stream.write_header(h)), k) == v for k, v in at.items())
+    with pytest.raises(SpikeyError, match=message):
+        stream.read_header(stream.write_header(_header(**past)))
