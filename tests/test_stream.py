@@ -5,6 +5,7 @@ import pytest
 
 from conftest import SAMPLES, as_version_2, channels_of, forged, opened
 from spikey import SpikeyError, codec, stream
+from spikey.codesets import ADC, LATTICE, VALUE_SET, CodeSet
 from spikey.model import default
 
 
@@ -232,3 +233,36 @@ def test_every_header_field_is_read_at_its_limit_and_refused_one_past(at, past, 
     assert all(getattr(stream.read_header(stream.write_header(h)), k) == v for k, v in at.items())
     with pytest.raises(SpikeyError, match=message):
         stream.read_header(stream.write_header(_header(**past)))
+
+
+def _lattice(offset, step, k_lo, k_hi) -> CodeSet:
+    return CodeSet(LATTICE, offset, step, k_lo, k_hi)
+
+
+def _value_set(step, first, n) -> CodeSet:
+    return CodeSet(VALUE_SET, step=step, values=first + step * np.arange(n, dtype=np.int64))
+
+
+# the channel record's rows of docs/format.md's limits: (code set, exceptions) at the limit, one past, the refusal
+RECORD_LIMITS = {
+    "lattice step": ((_lattice(0, 65535, 0, 0), []), (_lattice(0, 65536, 0, 0), []), "out of range"),
+    "lattice offset": ((_lattice(65534, 65535, -1, -1), []), (_lattice(65535, 65535, -1, -1), []), "16 bits"),
+    "lattice k_hi - k_lo": ((_lattice(0, 1, -32768, 32767), []), (_lattice(0, 1, -32768, 32768), []),
+                            "out of range"),
+    "lattice values in int16": ((_lattice(0, 1, 32767, 32767), []), (_lattice(0, 1, 32768, 32768), []), "16 bits"),
+    "value set size": ((_value_set(1, -32768, 65536), []), (_value_set(1, -32768, 65537), []), "out of range"),
+    "value set step": ((_value_set(65535, 0, 1), []), (_value_set(65536, 0, 1), []), "out of range"),
+    "value set values in int16": ((_value_set(3, 32766, 1), []), (_value_set(3, 32766, 2), []), "16 bits"),
+    "exceptions": ((CodeSet(ADC), [(0, 1), (1, 2), (2, 3)]), (CodeSet(ADC), [(0, 1), (1, 2), (2, 3), (3, 4)]),
+                   "a field is out of range"),
+}
+
+
+@pytest.mark.parametrize("at,past,message", RECORD_LIMITS.values(), ids=RECORD_LIMITS.keys())
+def test_every_channel_record_field_is_read_at_its_limit_and_refused_one_past(at, past, message):
+    def read_back(code_set, exceptions):
+        record = stream.write_channel(stream.Channel(code_set, 255, exceptions, b""), last=True)
+        return stream.read_channel(stream.Reader(record), 3, last=True)
+    assert read_back(*at).code_set.coding == at[0].coding
+    with pytest.raises(SpikeyError, match=message):
+        read_back(*past)
