@@ -6,12 +6,14 @@ Cases are random bytes, random bytes behind a valid stream prefix (SPKY, version
 id), and the streams of a small corpus (every code set, every container, canonical and kept headers,
 exceptions, chunks, several channels, several blocks) damaged by bit flips, byte overwrites, insertions
 (also of varint continuation bytes), deletions, truncation and splices of two streams, or forged: a
-header field changed (frames, rate, block span, channels, container, flags, prefix, ...), a channel's
-code set, head, exceptions or payload changed, blocks reordered, dropped or taken from another stream,
-the index or its file CRC changed, a foreign model id or another version.
+header field changed (frames, rate, block span, channels, container, flags, prefix, a hostile stored
+extension, each at its limit and one past, ...), a channel's code set, head, exceptions or payload
+changed, blocks reordered, repeated, dropped or taken from another stream, the index changed, the file
+CRC alone changed, a foreign model id or another version.
 
-A stream has several CRC-32s (docs/format.md): the header's, two per block (of its samples and of its
-bytes), and the trailer's over the index. Half of the byte-damaged streams, and every forged one, get
+A stream has several CRC-32s (docs/format.md): the trailer's over header and index, one per block of
+its samples (chained from the header's through the blocks before it; a generic block's of its bytes),
+and the file's. Half of the byte-damaged streams, and every forged one, get
 the CRC of each section they damaged recomputed and the lengths that frame it (the header length, the
 index) made to fit, as a deliberate forger would, so that they reach the deeper checks: a block's
 samples CRC and the decoded file's CRC. Case i of a seed depends only on (seed, i), so a failure is
@@ -22,6 +24,8 @@ tests/test_robustness.py runs a few hundred cases in its own process.
 Streams of files are decoded with codec.decode and must give an original file back; streams of the
 samples API (container ARRAY) with codec.decode_samples, and must give an original array's samples
 back (in any shape: shape and dtype are header fields, which the header's CRC covers, not the file's).
+Every stream is also sliced (frames SLICE, through decode_samples), which no file CRC covers: the slice
+must be refused or be the original's.
 
 A stream may declare many samples in few bytes, legitimately (silence costs ~1e-6 bit a sample, a
 block of 2^18 frames a dozen bytes), and decoding then takes time in proportion; a case whose header
@@ -52,11 +56,12 @@ from spikey import SpikeyError, codec, stream             # noqa: E402
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet  # noqa: E402
 from spikey.model import default as default_model        # noqa: E402
 
+SLICE = (256, 1299)         # frames that decode_samples decodes of each stream besides the whole
 TIME_LIMIT_S = 5.0          # a case slower than this is a failure
 HANG_S = 120                # a case still running after this dumps every thread's stack and exits
 BYTE_KINDS = ("bitflip", "overwrite", "insert", "delete", "truncate", "splice", "varint")
-KINDS = ("random", "random-prefix", *BYTE_KINDS, "field", "channel", "blocks", "index", "foreign-model",
-         "version")
+KINDS = ("random", "random-prefix", *BYTE_KINDS, "field", "channel", "blocks", "index", "file-crc",
+         "foreign-model", "version")
 
 
 # ---- corpus ---------------------------------------------------------------------------------------
@@ -69,13 +74,14 @@ def npy(x) -> bytes:
 
 @contextmanager
 def small_blocks(frames: int):
-    """Streams encoded inside have blocks of this many frames, so that small inputs have several."""
-    saved = codec.MAX_BLOCK_FRAMES
-    codec.MAX_BLOCK_FRAMES = frames
+    """Streams encoded inside have blocks of this many frames (a generic stream's of this many bytes),
+    so that small inputs have several."""
+    saved = codec.MAX_BLOCK_FRAMES, codec.GENERIC_BLOCK
+    codec.MAX_BLOCK_FRAMES = codec.GENERIC_BLOCK = frames
     try:
         yield
     finally:
-        codec.MAX_BLOCK_FRAMES = saved
+        codec.MAX_BLOCK_FRAMES, codec.GENERIC_BLOCK = saved
 
 
 def samples_key(x: np.ndarray) -> tuple:
@@ -87,10 +93,14 @@ def samples_key(x: np.ndarray) -> tuple:
 
 
 def originals_of(data: bytes, raw: bytes | None = None, x: np.ndarray | None = None) -> frozenset:
-    """What a stream may decode to: its file, and its samples as decode_samples gives them."""
+    """What a stream may decode to: its file, its samples as decode_samples gives them, and the frames
+    SLICE of them (which in a stream of small blocks spans three, each found by the index alone, and
+    no file CRC covers a slice)."""
     keys = {("file", raw)} if raw is not None else set()
     if opened(data).header.container != stream.GENERIC:
         keys.add(samples_key(codec.decode_samples(data) if x is None else x))
+        if opened(data).header.frames >= SLICE[0]:
+            keys.add(sliced(data, *SLICE))
     return frozenset(keys)
 
 
@@ -140,6 +150,8 @@ def corpus() -> list[tuple[frozenset, bytes]]:
         pairs.append((originals_of(codec.encode(raw), raw), codec.encode(raw)))
         x = np.stack([off_grid[:1300], smooth[:1300]], axis=1)
         pairs.append((originals_of(codec.encode_samples(x), x=x), codec.encode_samples(x)))
+        raw = wav(bytes(range(256)) * 6, fmt=(1, 1, 24))                        # generic, 4 blocks: their
+        pairs.append((originals_of(codec.encode(raw), raw), codec.encode(raw)))  # CRCs are not chained
     for originals, data in pairs:                                               # the oracle's own premise
         assert decoded(data) in originals, sorted(o[0] for o in originals)
     return pairs
@@ -258,7 +270,7 @@ def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
         h.frames = rng.choice([max(h.frames + rng.randint(-3, 3), 0), h.frames + h.block_frames,
                                max(h.frames - h.block_frames, 0), _big(rng)])
     elif field == "rate":
-        h.rate = _big(rng)
+        h.rate = rng.choice([stream.MAX_RATE, stream.MAX_RATE + 1, _big(rng)])
     elif field == "block_frames":
         h.block_frames = rng.choice([0, 1, h.block_frames - 1, h.block_frames + 1, 2 * h.block_frames,
                                      stream.MAX_BLOCK_SAMPLES // max(h.channels, 1),
@@ -275,11 +287,15 @@ def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
     elif field in ("prefix", "suffix"):
         setattr(h, field, _bytes_changed(rng, getattr(h, field)))
     elif field == "extension":
-        h.extension = rng.choice(["", ".wav", ".npy", "é" * rng.randint(1, 200), "x" * rng.randint(200, 300)])
-    else:
+        h.extension = rng.choice(["", ".wav", ".npy", "é" * rng.randint(1, 200), "x" * rng.randint(200, 300),
+                                  "../x", "/../../x", ".a/../../b", ".a\\b", ".\0", "..", "." + "x" * 254,
+                                  "." + "x" * 255])       # hostile names, and the limit (255 bytes) and one past
+    elif rng.random() < 0.5:
         h.refs = [[rng.randrange(4)] if rng.random() < 0.5 else [] for _ in range(h.channels)]
         if not any(h.refs) and h.refs:
             h.refs[0] = [0]
+    else:                            # as many refs as a channel may have, and one more
+        h.refs = [list(range(min(c, stream.MAX_REFS + rng.randrange(2)))) for c in range(h.channels)]
     return h
 
 
@@ -421,11 +437,13 @@ def make_case(seed: int, i: int):
         data = assemble(header, blocks, file_crc if rng.random() < 0.7 else file_crc ^ 1, index)
         if claimed is not None:
             data = data[:-8] + struct.pack("<I", claimed % (1 << 32)) + data[-4:]
+    elif kind == "file-crc":                  # every other checksum valid: only the file CRC can tell
+        data = assemble(header, blocks, file_crc ^ 1 << rng.randrange(32), secs[-1])
     elif kind == "foreign-model":
         n = stream.FIXED + len(stream.varint(len(header) - stream.FIXED))
         data = fix_trailer(data[:n] + rng.randbytes(4) + data[n + 4:])
     elif kind == "version":
-        data = fix_trailer(data[:4] + bytes([rng.choice([0, 1, 3, 255])]) + data[5:])
+        data = fix_trailer(data[:4] + bytes([rng.choice([0, 1, stream.OLDEST, stream.VERSION + 1, 255])]) + data[5:])
     return kind, data, originals
 
 
@@ -436,6 +454,23 @@ def decoded(data: bytes) -> tuple:
     if opened(data).header.container == stream.ARRAY:
         return samples_key(codec.decode_samples(data))
     return ("file", codec.decode(data))
+
+
+def sliced(data: bytes, a: int, b: int) -> tuple:
+    """Frames a..b of the stream through decode_samples, as originals_of keys them."""
+    return ("slice", a, b, samples_key(codec.decode_samples(data, a, b))[1])
+
+
+def answers(data: bytes, originals) -> list:
+    """(key, None) or (None, SpikeyError) of each door: the whole stream, and SLICE where an original has it."""
+    doors = [lambda: decoded(data)] + [lambda: sliced(data, *SLICE)] * any(key[0] == "slice" for key in originals)
+    out = []
+    for door in doors:
+        try:
+            out.append((door(), None))
+        except SpikeyError as e:
+            out.append((None, e))
+    return out
 
 
 def check(data: bytes, originals, max_samples: int) -> tuple[str, bool]:
@@ -452,9 +487,12 @@ def check(data: bytes, originals, max_samples: int) -> tuple[str, bool]:
     faulthandler.dump_traceback_later(HANG_S, exit=True)
     start = time.perf_counter()
     try:
-        outcome, ok = ("decoded the original", True) if decoded(data) in originals else ("WRONG OUTPUT", False)
-    except SpikeyError as e:
-        outcome, ok = "refused: " + re.sub(r"\b[0-9a-f]{8}\b|\d+", "#", str(e)), True
+        results = answers(data, originals)
+        wrong = [key[0] for key, e in results if e is None and key not in originals]
+        refusals = [e for _, e in results if e is not None]
+        outcome, ok = (f"WRONG OUTPUT ({wrong[0]})", False) if wrong else \
+            ("refused: " + re.sub(r"\b[0-9a-f]{8}\b|\d+", "#", str(refusals[0])), True) if refusals else \
+            ("decoded the original", True)
     except Exception as e:           # noqa: BLE001
         outcome, ok = f"CRASH: {type(e).__name__}: {e}", False
     finally:

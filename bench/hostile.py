@@ -155,6 +155,8 @@ def wav_cases():
         ("mono, 32-bit PCM", wav(real[:2000].tobytes(), fmt=(1, 1, 32))),
         ("mono, 32-bit float", wav(np.linspace(-1, 1, 1000, dtype="<f4").tobytes(), fmt=(3, 1, 32))),
         ("16-bit mono as WAVE_FORMAT_EXTENSIBLE", extensible),
+        ("32768 channels, 16-bit, 1 frame (the block align overflows its 16 bits)",
+         wav(np.arange(32768), fmt=(1, 32768, 16))),
     ]
 
 
@@ -168,7 +170,15 @@ def npy_cases():
         (".npy float64 (not int16)", npy(np.linspace(-1, 1, 1000))),
         (".npy int16 cut short (fewer samples than its shape)", npy(walks)[:-100]),
         (".npy header only, garbage after it", npy(walks[:0]) + b"\x01" * 7),
+        (".npy header with an unbalanced bracket", _npy_header("{'descr': '<i2', 'fortran_order': False, "
+                                                                "'shape': (3,, }") + b"\0" * 6),
     ]
+
+
+def _npy_header(text: str) -> bytes:
+    header = text.encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header
 
 
 def stream_cases(raw: bytes, other_raw: bytes):
@@ -203,6 +213,7 @@ def stream_cases(raw: bytes, other_raw: bytes):
 
     with small_blocks(4096):                        # the recording in 25 blocks
         multi = codec.encode(raw)
+        other_multi = codec.encode(other_raw)
     msecs = sections(multi)
     mblocks = msecs[1:-1]
     swapped = mblocks[:]
@@ -219,9 +230,17 @@ def stream_cases(raw: bytes, other_raw: bytes):
     two = codec.encode(wav(np.frombuffer(other_raw[44:44 + 2 * 20000], dtype="<i2"), fmt=(1, 2, 16)))
     lattice = codesets.CodeSet(codesets.LATTICE, 0, 1, 32000, 33000)
     x = np.frombuffer(other_raw[44:44 + 2 * 20000], dtype="<i2").reshape(-1, 2)
+    unsigned = x.view(np.uint16)
+    raw_stream = codec.encode(raw[44:], channels=1, extension=".dat")
+    h = opened(raw_stream).header
+    h.extension = "/../../x"
+    climbing = assemble(stream.write_header(h), sections(raw_stream)[1:-1], file_crc_of(raw_stream),
+                        sections(raw_stream)[-1])
     return [
         ("a samples-API stream (codec.encode_samples, 2 channels) given to ./decode", codec.encode_samples(x),
          {npy(x)}),
+        ("a samples-API stream of uint16 given to ./decode", codec.encode_samples(unsigned), {npy(unsigned)}),
+        ("a raw stream whose stored extension is `/../../x` (trailer CRC recomputed)", climbing, set()),
         ("empty stream", b"", set()),
         ("a WAV given to ./decode", raw, set()),
         ("random bytes (1000)", rng.bytes(1000), set()),
@@ -234,7 +253,8 @@ def stream_cases(raw: bytes, other_raw: bytes):
         ("a 2-channel stream cut after its header", two[:opened(two).offsets[0]], set()),
         ("foreign model id (header CRC recomputed)", fix_trailer(data[:6] + b"\xde\xad\xbe\xef" + data[10:]),
          set()),
-        ("newer version 3 (header CRC recomputed)", fix_trailer(data[:4] + b"\3" + data[5:]), set()),
+        (f"newer version {stream.VERSION + 1} (header CRC recomputed)",
+         fix_trailer(data[:4] + bytes([stream.VERSION + 1]) + data[5:]), set()),
         ("version 1 (the previous format)", data[:4] + b"\1" + data[5:], set()),
         ("version 0", data[:4] + b"\0" + data[5:], set()),
         ("unknown flag bits (header CRC recomputed)", fix_trailer(data[:12] + bytes([data[12] | 0x80]) + data[13:]),
@@ -266,7 +286,19 @@ def stream_cases(raw: bytes, other_raw: bytes):
          set()),
         ("forged: 25 blocks, one repeated (index rebuilt)",
          assemble(msecs[0], mblocks[:5] + mblocks[4:-1], file_crc_of(multi)), set()),
+        ("forged: 25 blocks, one taken from another stream at its place (index rebuilt)",
+         assemble(msecs[0], mblocks[:3] + [sections(other_multi)[4]] + mblocks[4:], file_crc_of(multi)), set()),
+        ("forged: 25 blocks, block 3 given 3 bytes by the index (trailer CRC recomputed)",
+         assemble(msecs[0], mblocks, file_crc_of(multi), _short_index(mblocks)), set()),
     ]
+
+
+def _short_index(blocks) -> bytes:
+    """An index that gives block 3 three bytes, and the rest to the blocks after it."""
+    lengths = [len(b) for b in blocks]
+    lengths[4] += lengths[3] - 3
+    lengths[3] = 3
+    return stream.write_index(lengths)
 
 
 def output_rows(work: Path):

@@ -3,9 +3,11 @@ is replaced unless asked, and a worker that dies costs only its own file.
 
 Planning happens before any work: inputs are listed, output names derived, and the batch refused in
 one line if two inputs would write one output, an output exists already (without --force), or an
-output would replace an input. Files then go to a pool of processes (or a Dask cluster); a worker
-killed by the system (out of memory, a signal) breaks the pool, so the files it left unfinished are
-tried again in a fresh pool, then one at a time, and one that kills its worker alone is reported.
+output would replace an input; without --force, an output that appears after the plan (another run
+writing the same folder) is kept and its input reported as failed. Files then go to a pool of
+processes (or a Dask cluster); a worker killed by the system (out of memory, a signal) breaks the
+pool, so the files it left unfinished are tried again in a fresh pool, then one at a time, and one
+that kills its worker alone is reported.
 """
 import os
 import sys
@@ -14,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikey import SpikeyError, cli
+from spikey import SpikeyError, cli, stream
 from spikey.progress import progress
 
 
@@ -54,13 +56,19 @@ def plan(work: str, inputs, outdir, force: bool) -> Plan:
     result = Plan(failed=failed)
     for src in paths:
         try:
-            suffix = ".brainwire" if work == "encode" else cli.decoded_extension(src)
+            result.jobs.append((src, Path(outdir) / _output_name(work, src)))
         except SpikeyError as e:
             result.failed.append(f"error: {src}: {e}")
-            continue
-        result.jobs.append((src, Path(outdir) / (src.stem + suffix)))
     _refuse_collisions(result.jobs, force)
     return result
+
+
+def _output_name(work: str, src: Path) -> str:
+    """The name src's output gets in the output folder: one name there, never a path out of it."""
+    name = src.stem + (".brainwire" if work == "encode" else cli.decoded_extension(src))
+    if os.path.basename(name) != name or name in (".", ".."):
+        raise SpikeyError(f"its output name {name!r} is not a file name")
+    return name
 
 
 def _refuse_collisions(jobs, force: bool):
@@ -78,6 +86,15 @@ def _refuse_collisions(jobs, force: bool):
     if existing and not force:
         raise SpikeyError(f"{len(existing)} output(s) exist already, e.g. {existing[0]}; --force replaces them; "
                           "nothing was done")
+
+
+def check_options(options: dict):
+    """Every option within what a stream or a slice can hold, before any work: one line, nothing done."""
+    bounds = {"channels": (1, stream.MAX_CHANNELS), "rate": (0, stream.MAX_RATE), "start": (0, stream.MAX_FRAMES),
+              "stop": (options.get("start") or 0, stream.MAX_FRAMES)}
+    for key, (low, high) in bounds.items():
+        if options.get(key) is not None:
+            stream.check_range(f"--{key}", options[key], low, high)
 
 
 def code_one(work: str, src, dst, options: dict):
@@ -149,10 +166,12 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
         print("error: -j must be at least 1", file=sys.stderr)
         return 2
     try:
+        check_options(options)
         p = plan(work, inputs, outdir, force)
     except SpikeyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    options = dict(options, replace=force)     # unless forced, an output another run writes meanwhile is kept
     try:
         with progress(len(p.jobs), f"{work[:-1]}ing") as advance:
             if not p.jobs:

@@ -16,18 +16,18 @@ def _interrupts_end_the_process():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default"):
-    """Encode the file src into dst, which gets src's permission bits (as gzip does)."""
-    import os
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
+    """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
+    file at dst, there already or appearing meanwhile, is kept and src refused."""
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
-        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(src)[1][:255],
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
+        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
                           workers=workers, level=level)
 
 
-def decode_path(src, dst, start=None, stop=None, workers=1):
+def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):
     from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f)) as out:
+    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
         codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
 
 
@@ -105,6 +105,9 @@ def verify(inputs) -> int:
                     print(f"{path}: ok ({out.tell()} bytes)")
             except SpikeyError as e:
                 print(f"{path}: error: {e}", file=sys.stderr)
+                bad += 1
+            except Exception as e:      # a fault of ours: reported with its stream, the others still examined
+                print(f"{path}: error: {type(e).__name__}: {e}", file=sys.stderr)
                 bad += 1
             advance()
     return 1 if bad else 0
@@ -185,7 +188,15 @@ def _app():
         """A folder: which recordings behave alike (regions) and were recorded together (pairs).
         A multi-channel recording: which of its channels the encoder links."""
         import os
+        from spikey import stream
         from spikey.training import topology as topo
+        try:
+            stream.check_range("--regions", regions, 1, 1 << 16)
+            if channels is not None:
+                stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)
+        except SpikeyError as e:
+            print(f"error: {e}", file=sys.stderr)
+            raise typer.Exit(2) from None
         if os.path.isfile(data):
             topo.recording(data, out, channels)
         else:

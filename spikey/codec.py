@@ -9,6 +9,8 @@ Three doors, one pipeline:
 Memory is bounded by one block (all channels over block_frames frames), whatever the length.
 """
 import io
+import os
+import struct
 import zlib
 from functools import partial
 
@@ -200,8 +202,13 @@ def ref_moves(surprises: list, n: int) -> np.ndarray:
     return crosschannel.inputs([np.zeros(n) if s is None else s for s in surprises])
 
 
-def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
-    """One block: frames x (n, channels) int16, each channel offered its refs' samples."""
+def _encode_with_crc(item, model, refs, profile) -> bytes:
+    return encode_block(item[0], item[1], model, refs, profile)
+
+
+def encode_block(x: np.ndarray, samples_crc: int, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
+    """One block: frames x (n, channels) int16, each channel offered its refs' samples, and the
+    samples' CRC (chained: stream.samples_crc)."""
     records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
     middleout = profiles.MIDDLEOUT in profile.loops
@@ -212,14 +219,15 @@ def encode_block(x: np.ndarray, model, refs: list, profile=profiles.PROFILES[0])
         records.append(record)
         linear.append(lin)
         surprises.append(surprise)
-    return stream.write_block(records, zlib.crc32(x.astype("<i2", copy=False)))
+    return stream.write_block(records, samples_crc)
 
 
 def _decode_numbered(item, h, model) -> np.ndarray:
-    return decode_block(item[1], h, item[0], model)
+    return decode_block(item[1], h, item[0], item[2], model)
 
 
-def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
+def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np.ndarray:
+    """Block i's frames; chain: what its samples CRC continues from (Opened.chain)."""
     start, stop = h.block_span(i)
     channels, samples_crc = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
@@ -233,7 +241,7 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
         x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves)
         linear.append(lin)
         surprises.append(surprise)
-    if zlib.crc32(x.astype("<i2", copy=False)) != samples_crc:
+    if stream.samples_crc(x, chain) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
                           "(or the decoder faulty)")
     return x
@@ -241,9 +249,9 @@ def decode_block(data: bytes, h: stream.Header, i: int, model) -> np.ndarray:
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model, refs, level: int, unsigned=False) -> stream.Header:
+def _header(layout: Layout, model, refs, level: int) -> stream.Header:
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
-             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if unsigned else 0))
+             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if layout.unsigned else 0))
     return stream.Header(model.id, level, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
                          layout.extension, refs)
@@ -251,7 +259,8 @@ def _header(layout: Layout, model, refs, level: int, unsigned=False) -> stream.H
 
 def layout_of(h: stream.Header) -> Layout:
     layout = Layout(h.container, h.prefix, h.suffix, h.frames, h.channels, h.rate, bool(h.flags & stream.PLANAR),
-                    bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension)
+                    bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension,
+                    bool(h.flags & stream.UNSIGNED))
     if layout.canonical:
         layout.prefix = container.canonical_prefix(layout)
         if layout.prefix is None:
@@ -284,7 +293,7 @@ def in_order(work, items, workers: int):
     pool.shutdown()
 
 
-def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers=1, level="default",
+def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="default",
                   whole_crc=None) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
     summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file)."""
@@ -293,24 +302,25 @@ def encode_frames(frames_of, layout: Layout, out, model, unsigned=False, workers
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     model = model or models.of_networks(profile.networks)
-    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number, unsigned)
-    running = zlib.crc32(layout.prefix)
+    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number)
+    header = _decodable(stream.write_header(h))
+    running, chain = zlib.crc32(layout.prefix), zlib.crc32(header)
 
     def blocks():
-        nonlocal running
+        nonlocal running, chain
         for i in range(h.n_blocks):
             x = first if i == 0 else frames_of(*h.block_span(i))
             running = zlib.crc32(x.astype("<i2", copy=False), running)
-            yield x
+            chain = stream.samples_crc(x, chain)
+            yield x, chain
 
-    coded = in_order(partial(encode_block, model=model, refs=h.refs, profile=profile), blocks(),
+    coded = in_order(partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(),
                      min(workers, h.n_blocks))
-    _write(h, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
+    _write(header, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
-def _write(h: stream.Header, blocks, out, file_crc) -> None:
+def _write(header: bytes, blocks, out, file_crc) -> None:
     """Header, blocks (as they come), index and trailer; file_crc() once the blocks are done."""
-    header = stream.write_header(h)
     out.write(header)
     lengths = []
     for block in blocks:
@@ -320,19 +330,33 @@ def _write(h: stream.Header, blocks, out, file_crc) -> None:
     out.write(index + stream.write_trailer(header, index, file_crc()))
 
 
+def _decodable(header: bytes) -> bytes:
+    """The header, read back as a decoder reads it: the encoder refuses, before writing a block, any
+    field a decoder would refuse."""
+    try:
+        stream.read_header(header)
+    except SpikeyError as e:
+        raise SpikeyError(f"this input cannot be stored in a stream: {str(e).removeprefix('corrupt stream: ')}") \
+            from None
+    return header
+
+
 def _encode_generic(src, size: int, out, model, extension: str) -> None:
     h = stream.Header(model.id, 0, stream.GENERIC, 0, 0, size, 0, GENERIC_BLOCK, extension=extension)
     src.seek(0)
-    _write(h, (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out,
+    _write(_decodable(stream.write_header(h)),
+           (stream.write_generic_block(src.read(GENERIC_BLOCK)) for _ in range(h.n_blocks)), out,
            lambda: file_crc(src, size))
 
 
-def file_crc(f, size: int, start: int = 0) -> int:
-    """CRC-32 of bytes start..size of the file f, read a block at a time."""
+def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
+    """CRC-32 of bytes start..size of the file f, read a block at a time; of uint16 samples, as the
+    stream codes them (int16, the top bit flipped)."""
     f.seek(start)
     value = 0
     for _ in range(start, size, GENERIC_BLOCK):
-        value = zlib.crc32(f.read(GENERIC_BLOCK), value)
+        data = f.read(GENERIC_BLOCK)
+        value = zlib.crc32((np.frombuffer(data, "<u2") ^ np.uint16(0x8000)) if unsigned else data, value)
     return value
 
 
@@ -340,6 +364,9 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
                 level="default") -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
     workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
+    if not stream.is_extension(extension):
+        raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
+    stream.check_range("rate", rate, 0, stream.MAX_RATE)
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
@@ -368,15 +395,26 @@ class Opened:
         stream.check_trailer(header, index, last)
         self.header = stream.read_header(header)
         self.model = models.for_stream(self.header.model_id, model)
-        self.offsets = [header_len + o for o in stream.read_index(index, self.header, blocks_bytes)]
+        self.offsets = stream.read_index(index, self.header, blocks_bytes) + header_len
+        self.header_crc = zlib.crc32(header)
         self.f = f
 
     def block_bytes(self, i: int) -> bytes:
         self.f.seek(self.offsets[i])
         return self.f.read(self.offsets[i + 1] - self.offsets[i])
 
+    def chain(self, i: int) -> int:
+        """What block i's samples CRC continues from (stream.samples_crc): the header's CRC for block 0,
+        else the CRC stored at the end of the block before, read from the stream (none before CHAINED)."""
+        if self.header.version < stream.CHAINED:
+            return 0
+        if i == 0:
+            return self.header_crc
+        self.f.seek(self.offsets[i] - 4)
+        return struct.unpack("<I", self.f.read(4))[0]
+
     def frames(self, i: int) -> np.ndarray:
-        return decode_block(self.block_bytes(i), self.header, i, self.model)
+        return decode_block(self.block_bytes(i), self.header, i, self.chain(i), self.model)
 
     def blocks_of(self, start: int, stop: int) -> range:
         span = self.header.block_frames
@@ -387,7 +425,7 @@ class Opened:
         blocks decoded by that many threads."""
         wanted = self.blocks_of(start, stop)
         work = partial(_decode_numbered, h=self.header, model=self.model)
-        blocks = in_order(work, ((i, self.block_bytes(i)) for i in wanted), min(workers, len(wanted)))
+        blocks = in_order(work, ((i, self.block_bytes(i), self.chain(i)) for i in wanted), min(workers, len(wanted)))
         for i, x in zip(wanted, blocks, strict=True):
             a, b = self.header.block_span(i)
             yield max(a, start) - start, x[max(start - a, 0):min(stop, b) - a]
@@ -426,10 +464,17 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
     out.flush()
     # the samples API's "file" is its samples: a decoded .npy's header is not in the CRC
     skip = len(layout.prefix) if h.container == stream.ARRAY else 0
-    if whole and file_crc(out, out.tell(), skip) != s.file_crc:
+    if whole and file_crc(out, out.tell(), skip, bool(h.flags & stream.UNSIGNED)) != s.file_crc:
         raise SpikeyError("the decoded file fails the stream's checksum of the original: the stream is damaged "
                           "(or the decoder faulty)")
     return layout
+
+
+def stored_extension(path) -> str:
+    """The extension of an input's name as a stream stores it: empty where it cannot be one (too long,
+    or bytes that are not UTF-8), so that the decoded file is named .bin rather than the stream refused."""
+    extension = os.path.splitext(path)[1]
+    return extension if stream.is_extension(extension) else ""
 
 
 def extension_of(h: stream.Header) -> str:
@@ -440,10 +485,10 @@ def extension_of(h: stream.Header) -> str:
 def _sliced(layout: Layout, frames: int) -> Layout:
     """The plain container of the same kind for a slice of frames (no metadata chunks, no trailing bytes)."""
     part = Layout(layout.container, b"", b"", frames, layout.channels, layout.rate, layout.planar,
-                  layout.one_dim, True, layout.extension)
+                  layout.one_dim, True, layout.extension, layout.unsigned)
     part.prefix = container.canonical_prefix(part)
     if part.prefix is None:
-        raise SpikeyError("this slice is too large for a plain WAV header")
+        raise SpikeyError("no plain WAV header holds this slice (over 4 GB, or 32768 channels or more)")
     return part
 
 
@@ -466,21 +511,21 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
     level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once."""
     x = np.asarray(x)
     if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
-            x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS):
+            x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS):
         raise SpikeyError(f"samples must be int16 or uint16 shaped (frames,) or (frames, channels), "
                           f"not {x.dtype} {x.shape}")
-    if not 0 <= rate <= stream.MAX_RATE:
-        raise SpikeyError(f"rate must be 0 to {stream.MAX_RATE}")
+    stream.check_range("rate", rate, 0, stream.MAX_RATE)
     x2 = x if x.ndim == 2 else x[:, None]
     unsigned = x.dtype == np.uint16
-    layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True)
+    layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True,
+                    unsigned=unsigned)
 
     def frames_of(a, b):
         part = np.ascontiguousarray(x2[a:b])
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model, unsigned, workers, level)
+    encode_frames(frames_of, layout, out, model, workers, level)
     return out.getvalue()
 
 

@@ -27,6 +27,7 @@ class Layout:
     one_dim: bool = False
     canonical: bool = False    # prefix is what the container's writer makes from the fields alone
     extension: str = ""
+    unsigned: bool = False     # the samples API's uint16, coded as int16 with the top bit flipped
 
 
 def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: str = "") -> Layout | None:
@@ -41,11 +42,16 @@ def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: s
         return npyfile.parse(f, size)
     if channels is None:
         raise SpikeyError("not a WAV or .npy file (raw int16 needs its channel count: spikey encode --channels N)")
-    if not 1 <= channels < stream.MAX_CHANNELS:
-        raise SpikeyError(f"--channels must be 1 to {stream.MAX_CHANNELS - 1}")
+    stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)
     frames = size // (2 * channels)
-    f.seek(2 * channels * frames)
+    f.seek(2 * channels * frames)         # the suffix, a partial frame, is shorter than stream.MAX_FIELD
     return Layout(stream.RAW, b"", f.read(), frames, channels, rate, extension=extension)
+
+
+def storable(prefix_bytes: int, suffix_bytes: int) -> bool:
+    """Whether a stream can hold a container's bytes around the samples (stream.MAX_FIELD each); a file
+    with more is stored whole, in the generic container, so that neither side holds more at once."""
+    return prefix_bytes <= stream.MAX_FIELD and suffix_bytes <= stream.MAX_FIELD
 
 
 def read_frames(f, layout: Layout, start: int, stop: int) -> np.ndarray:
@@ -62,8 +68,11 @@ def read_frames(f, layout: Layout, start: int, stop: int) -> np.ndarray:
 
 
 def write_frames(f, layout: Layout, start: int, x: np.ndarray):
-    """Frames x (n, channels) into place start in the file f, whose prefix is written already."""
+    """Frames x (n, channels) into place start in the file f, whose prefix is written already; uint16
+    samples get their top bit back."""
     base = len(layout.prefix)
+    if layout.unsigned:
+        x = x ^ np.int16(-0x8000)
     if not layout.planar:
         f.seek(base + 2 * layout.channels * start)
         f.write(np.ascontiguousarray(x, dtype="<i2").tobytes())
@@ -85,7 +94,7 @@ def canonical_prefix(layout: Layout) -> bytes | None:
     if layout.container == stream.WAV:
         return wavfile.header(layout.frames, layout.channels, layout.rate)
     if layout.container in (stream.NPY, stream.ARRAY):
-        return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar)
+        return npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar, layout.unsigned)
     return b""
 
 

@@ -2,6 +2,8 @@
 
 Plain os.path, not pathlib: pathlib's import alone is ~8 ms of a per-file process's start-up."""
 import contextlib
+import errno
+import filecmp
 import os
 import signal
 import stat
@@ -79,14 +81,16 @@ def _check_target(path):
 
 
 @contextlib.contextmanager
-def atomic_output(path, mode=None):
+def atomic_output(path, mode=None, replace=True):
     """A file opened for writing and reading that appears under path, whole, once the block ends
     without an error, with permission bits mode (the input's, as gzip does; else the umask's); on any
     failure or signal nothing is left. It is written unnamed (Linux's O_TMPFILE), synced to disk, then
     linked under a temporary name and renamed over path, so even SIGKILL leaves no stray file; where
     the file system has no O_TMPFILE, the temporary name exists from the start and a signal removes it.
     A device or pipe gets the bytes at the end from a temporary file, since renaming over it would
-    replace it."""
+    replace it. Unless replace, a file at path (one that appeared while this one was written: another
+    run writing the same name) is kept and this one refused, unless it holds the same bytes (the same
+    input, or this run's own earlier try)."""
     _check_target(path)
     if _is_special(path):
         yield from _through_temporary(path)
@@ -99,14 +103,17 @@ def atomic_output(path, mode=None):
         try:
             with _open_unnamed(folder, tmp) as (f, unnamed):
                 writing = False
-                yield f
+                yield _Output(f, path)
                 writing = True
                 f.flush()
                 os.fchmod(f.fileno(), _umasked() if mode is None else mode)
                 os.fsync(f.fileno())
                 if unnamed:
                     _link(f, tmp)
-            os.replace(tmp, target)
+            if replace:
+                os.replace(tmp, target)
+            else:
+                _link_new(tmp, target, path)
         except BaseException as e:
             if not isinstance(e, FileExistsError):
                 with contextlib.suppress(OSError):      # never linked, or already renamed
@@ -114,6 +121,48 @@ def atomic_output(path, mode=None):
             if isinstance(e, OSError) and writing:
                 raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
             raise
+
+
+def _exists(path) -> str:
+    return f"{path} exists already (another run wrote it?); it was kept: --force replaces it"
+
+
+def _link_new(tmp, target, path):
+    """The file tmp under the name target, where a file that is there stays: a link never replaces, so of
+    two runs writing one name the second is refused, atomically, unless the file there holds the same
+    bytes. A file system without hard links (FAT) gets a check, then the rename."""
+    try:
+        os.link(tmp, target)
+    except OSError as e:
+        linkless = e.errno in (errno.EPERM, errno.EOPNOTSUPP)
+        if not (linkless or isinstance(e, FileExistsError)):
+            raise
+        if linkless and not os.path.lexists(target):
+            os.replace(tmp, target)
+            return
+        if not filecmp.cmp(tmp, target, shallow=False):
+            raise SpikeyError(_exists(path)) from None
+    os.unlink(tmp)
+
+
+class _Output:
+    """The output file as the caller writes it: an OSError of its own (the disk full, a file-size limit)
+    is a refusal naming the output, where the caller's reading its input would have been blamed."""
+
+    def __init__(self, f, path):
+        self._f, self._path = f, path
+
+    def __getattr__(self, name):
+        attr = getattr(self._f, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except OSError as e:
+                raise SpikeyError(f"cannot write {self._path}: {e.strerror}") from None
+        return call
 
 
 @contextlib.contextmanager
@@ -142,7 +191,7 @@ def _link(f, path):
 def _through_temporary(path):
     import tempfile
     with tempfile.TemporaryFile() as tmp:
-        yield tmp
+        yield _Output(tmp, path)
         tmp.seek(0)
         try:
             with open(path, "wb") as f:

@@ -13,7 +13,7 @@ def describe(data: bytes) -> dict:
     """Header fields, and per channel the bits a sample its records take, its code sets and links."""
     s = Opened(io.BytesIO(data), len(data))
     h = s.header
-    out = {"format version": stream.VERSION, "level": PROFILES[h.level].name,
+    out = {"format version": h.version, "level": PROFILES[h.level].name,
            "container": stream.CONTAINERS[h.container], "extension": extension_of(h), "channels": h.channels,
            "frames": h.frames, "rate": h.rate, "duration s": round(h.frames / h.rate, 3) if h.rate else None,
            "blocks": h.n_blocks, "block frames": h.block_frames, "model id": h.model_id.hex(),

@@ -1,21 +1,22 @@
 """NumPy .npy: the header, then int16 samples shaped (frames,) or (frames, channels), C or Fortran order.
 
-Only little-endian int16 is modelled; any other dtype or shape is reported as None, and the codec
-stores the file through its generic container.
+Only little-endian int16 is modelled; any other dtype or shape, or more bytes around the samples than a
+stream holds, is reported as None, and the codec stores the file through its generic container.
 """
 import io
 
 import numpy as np
 
-from spikey import stream
+from spikey import container, stream
 from spikey.container import Layout
 
 
-def header(frames: int, channels: int, one_dim: bool, fortran: bool) -> bytes:
-    """The header np.save writes for an int16 array of this shape and order."""
+def header(frames: int, channels: int, one_dim: bool, fortran: bool, unsigned: bool = False) -> bytes:
+    """The header np.save writes for an int16 (or uint16) array of this shape and order."""
     out = io.BytesIO()
     shape = (frames,) if one_dim else (frames, channels)
-    np.lib.format.write_array_header_1_0(out, {"descr": "<i2", "fortran_order": fortran, "shape": shape})
+    descr = "<u2" if unsigned else "<i2"
+    np.lib.format.write_array_header_1_0(out, {"descr": descr, "fortran_order": fortran, "shape": shape})
     return out.getvalue()
 
 
@@ -25,17 +26,18 @@ def parse(f, size: int) -> Layout | None:
         version = np.lib.format.read_magic(f)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read(f)
-    except (ValueError, SyntaxError, TypeError):
-        return None
+    except Exception:       # numpy parses the header's text with Python's tokenizer and literal_eval, which
+        return None         # raise what they like on hostile text (an unbalanced bracket: TokenError)
     start = f.tell()
     if dtype != np.dtype("<i2") or len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] == 0):
         return None
     frames, channels = shape[0], (shape[1] if len(shape) == 2 else 1)
-    if channels >= stream.MAX_CHANNELS or start + 2 * frames * channels > size:
+    end = start + 2 * frames * channels
+    if channels > stream.MAX_CHANNELS or end > size or not container.storable(start, size - end):
         return None
     f.seek(0)
     prefix = f.read(start)
-    f.seek(start + 2 * frames * channels)
+    f.seek(end)
     layout = Layout(stream.NPY, prefix, f.read(), frames, channels, planar=bool(fortran) and channels > 1,
                     one_dim=len(shape) == 1)
     layout.canonical = prefix == header(frames, channels, layout.one_dim, layout.planar)

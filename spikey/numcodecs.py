@@ -37,8 +37,8 @@ def check_samples(x: np.ndarray) -> None:
                         f"({x.dtype}); convert with astype('int16') first if the values fit")
     if x.ndim not in (1, 2):
         raise ValueError(f"Spikey codes arrays shaped (frames,) or (frames, channels), not {x.ndim}-D {x.shape}")
-    if x.ndim == 2 and not 1 <= x.shape[1] < stream.MAX_CHANNELS:
-        raise ValueError(f"Spikey codes 1 to {stream.MAX_CHANNELS - 1} channels, not {x.shape[1]}")
+    if x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS:
+        raise ValueError(f"Spikey codes 1 to {stream.MAX_CHANNELS} channels, not {x.shape[1]}")
 
 
 def _fortran(x: np.ndarray) -> bool:

@@ -1,13 +1,15 @@
-"""The .brainwire stream format, version 2: syntax only (docs/format.md, one function per section).
+"""The .brainwire stream format, version 3 (version 2 read too): syntax only (docs/format.md, one
+function per section).
 
     stream  = header block* index trailer        (section 1, 4, 6)
     header  = fixed fields, container (2), channels (3), CRC
-    block   = per channel: code set and payload; CRC of the samples
+    block   = per channel: code set and payload; CRC of the samples, chained from the header's
     index   = how many blocks and each one's length; trailer = file CRC, index length, CRC
 
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
 only writes and reads fields, checking each against the spec's bounds.
 """
+import array
 import functools
 import struct
 import zlib
@@ -20,7 +22,9 @@ from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.profiles import LOOPS, PROFILES
 
 MAGIC = b"SPKY"
-VERSION = 2
+VERSION = 3                    # written
+OLDEST = 2                     # the oldest version read: the same syntax, its blocks' CRCs not chained
+CHAINED = 3                    # the first version whose blocks' samples CRCs are chained (section 4)
 FIXED = 5                      # magic, version
 TRAILER = 12                   # file CRC, index length, CRC
 
@@ -33,12 +37,14 @@ PLANAR = 2                     # samples stored channel after channel (npy in Fo
 ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
 UNSIGNED = 8                   # the samples were uint16, coded as int16 with the top bit flipped (samples API)
 
-MAX_CHANNELS = 1 << 16
+MAX_CHANNELS = (1 << 16) - 1    # the spec's limit, which the encoder and the decoder both enforce
 MAX_FRAMES = 1 << 48
 MAX_BLOCK_SAMPLES = 1 << 25    # frames x channels of one block: what a decoder holds at once (64 MB)
 MAX_RATE = (1 << 32) - 1
-MAX_FIELD = 1 << 32            # prefix, suffix: metadata, never sample data
+MAX_FIELD = 1 << 24            # prefix, suffix: a container's metadata, held whole (an input with more is
+                               # stored generic); so a decoder's memory is one block and a fixed amount
 MAX_HEADER = 1 << 34
+MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC)
 MAX_REFS = 8                   # channels one channel may be predicted from
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 LOOP = 0x40                    # coding byte: a loop byte follows, naming the per-sample loop (else the level's own)
@@ -59,6 +65,7 @@ class Header:
     suffix: bytes = b""        # container bytes after the samples
     extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
     refs: list = field(default_factory=list)   # per channel: earlier channels it may be predicted from
+    version: int = VERSION
 
     @property
     def n_blocks(self) -> int:
@@ -84,9 +91,18 @@ class Channel:
     uses: int | None = None
 
 
+def check_range(name: str, value: int, low: int, high: int) -> None:
+    """Refuse in one line a value a field (or the option that fills it) cannot hold: an encoder checks its
+    options so before any work, and never writes what a decoder refuses."""
+    if not low <= value <= high:
+        raise SpikeyError(f"{name} must be {low} to {high}, not {value}")
+
+
 # ---- primitives -------------------------------------------------------------------------------
 
 def varint(v: int) -> bytes:
+    if v < 0:
+        raise ValueError(f"varint: {v} is negative")
     out = bytearray()
     while True:
         b = v & 0x7F
@@ -189,7 +205,7 @@ def write_header(h: Header) -> bytes:
     body = [h.model_id, bytes([h.level, h.container, h.flags]), varint(h.channels), varint(h.frames),
             varint(h.rate), varint(h.block_frames), write_container(h), write_channels(h)]
     rest = b"".join(body)
-    return MAGIC + bytes([VERSION]) + varint(len(rest)) + rest
+    return MAGIC + bytes([h.version]) + varint(len(rest)) + rest
 
 
 def read_fixed(first: bytes) -> int:
@@ -202,9 +218,9 @@ def read_fixed(first: bytes) -> int:
     if first[4] > VERSION:
         raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
     if first[4] == 1:
-        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {VERSION}); "
+        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {OLDEST} to {VERSION}); "
                           "decode it with spikey 0.1")
-    if first[4] != VERSION:
+    if first[4] < OLDEST:
         raise SpikeyError(f"unknown stream format version {first[4]}")
     r = Reader(first[FIXED:])
     rest = r.varint(MAX_HEADER)
@@ -215,7 +231,7 @@ def read_header(data: bytes) -> Header:
     """data: the whole header, as long as read_fixed said, its CRC checked with the index's. Whether
     this decoder has the model it names is the caller's question (spikey/model.py)."""
     r = Reader(data)
-    r.take(FIXED)
+    version = r.take(FIXED)[4]
     r.varint(MAX_HEADER)
     stream_model = r.take(4)
     level, container, flags = r.take(3)
@@ -224,7 +240,7 @@ def read_header(data: bytes) -> Header:
     if container not in CONTAINERS or flags >> 4:
         raise SpikeyError("corrupt stream: unknown container or flags")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
-               r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES))
+               r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES), version=version)
     if not 0 < h.block_frames * max(h.channels, 1) <= MAX_BLOCK_SAMPLES or (h.channels == 0) != (container == GENERIC):
         raise SpikeyError("corrupt stream: a block span out of range, or channels that do not fit the container")
     read_container(r, h)
@@ -261,14 +277,28 @@ def read_container(r: Reader, h: Header):
     if h.container == ARRAY and not h.flags & CANONICAL:
         raise SpikeyError("corrupt stream: a samples stream is always canonical")
     if _stores_prefix(h):
-        h.prefix = r.blob()
+        h.prefix = r.blob(0 if h.container == GENERIC else MAX_FIELD)     # a generic file has no prefix
     if _stores_suffix(h):
         h.suffix = r.blob()
     if h.container in (RAW, GENERIC):
         try:
-            h.extension = r.blob(255).decode()
+            h.extension = r.blob(MAX_EXTENSION).decode()
         except UnicodeDecodeError:
             raise SpikeyError("corrupt stream: the file extension is not text") from None
+        if not is_extension(h.extension):
+            raise SpikeyError(f"corrupt stream: the stored extension {h.extension[:40]!r} is not a bare "
+                              "extension such as '.dat'")
+
+
+def is_extension(text: str) -> bool:
+    """Whether text may be stored as a decoded file's extension: empty, or a dot and a name's last part
+    (no folder separator, no NUL) of at most MAX_EXTENSION bytes of UTF-8. A stored extension is data
+    from whoever made the stream, and a decoder joins it to an output name: it must never be a path."""
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:          # a file name's undecodable bytes (surrogate escapes)
+        return False
+    return not text or text[0] == "." and size <= MAX_EXTENSION and not set(text) & set("/\\\0")
 
 
 def write_channels(h: Header) -> bytes:
@@ -290,6 +320,14 @@ def read_channels(r: Reader, h: Header):
 
 
 # ---- 4. blocks ------------------------------------------------------------------------------------
+
+def samples_crc(x: np.ndarray, chain: int) -> int:
+    """A block's samples CRC: zlib's CRC-32 of its samples x (int16 LE, frame after frame) continued
+    from chain, the CRC of the header for block 0 and the CRC the block before stores for the others
+    (0 in a version before CHAINED). So a block moved, repeated or taken from another stream fails it
+    on every path, a slice or the samples API too, which no file CRC covers."""
+    return zlib.crc32(x.astype("<i2", copy=False), chain)
+
 
 def write_block(channels: list, samples_crc: int) -> bytes:
     last = len(channels) - 1
@@ -445,20 +483,31 @@ def check_trailer(header: bytes, index: bytes, last: bytes):
         raise SpikeyError("corrupt stream: header or index fails its checksum (truncated or damaged)")
 
 
-def read_index(index: bytes, h: Header, blocks_bytes: int) -> list:
-    """Each block's byte offset from the first block, and the end."""
+def read_index(index: bytes, h: Header, blocks_bytes: int) -> np.ndarray:
+    """Each block's byte offset from the first block, and the end: int64, 8 bytes a block."""
     r = Reader(index)
     n = r.varint(blocks_bytes)
     if n != h.n_blocks:
         raise SpikeyError(f"corrupt stream: {n} blocks for {h.frames} frames of {h.block_frames}")
-    offsets = [0]
+    offsets = array.array("q", [0])
     for _ in range(n - 1):
         offsets.append(offsets[-1] + r.varint(blocks_bytes))
+        if offsets[-1] > blocks_bytes:
+            raise SpikeyError("corrupt stream: the index does not match the blocks")
     r.end()
-    if n and offsets[-1] > blocks_bytes:
-        raise SpikeyError("corrupt stream: the index does not match the blocks")
     if n:
         offsets.append(blocks_bytes)
     elif blocks_bytes:
         raise SpikeyError("corrupt stream: bytes between header and index that no block claims")
+    offsets = np.frombuffer(offsets, dtype=np.int64)
+    shortest = min_block_bytes(h)
+    if n and np.diff(offsets).min() < shortest:
+        raise SpikeyError(f"corrupt stream: the index gives a block fewer bytes than any block has ({shortest})")
     return offsets
+
+
+def min_block_bytes(h: Header) -> int:
+    """The fewest bytes a block can have: 3 a channel record (a record of one verbatim frame; an ADC
+    record's coding, head, exception count and, but in the last, payload length) and the samples CRC;
+    a generic block's mode byte, one raw byte and its CRC. The index is checked against it up front."""
+    return 6 if h.container == GENERIC else 3 * h.channels + 4

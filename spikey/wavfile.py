@@ -6,7 +6,7 @@ reported as such (None) so the codec can store it through its generic container.
 """
 import struct
 
-from spikey import SpikeyError, stream
+from spikey import SpikeyError, container, stream
 from spikey.container import Layout
 
 WAVE_FORMAT_PCM = 1
@@ -15,10 +15,11 @@ WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 def header(frames: int, channels: int, rate: int) -> bytes | None:
     """The 44-byte header a plain 16-bit PCM writer produces; None where its 32-bit fields cannot hold
-    the byte rate or the sizes (over 4 GB of samples)."""
+    the byte rate or the sizes (over 4 GB of samples), or its 16-bit block align the frame (32768
+    channels or more)."""
     block = 2 * channels
     data_bytes = block * frames
-    if block * rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF or channels > 0xFFFF:
+    if block * rate > 0xFFFFFFFF or 36 + data_bytes > 0xFFFFFFFF or block > 0xFFFF:
         return None
     return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, WAVE_FORMAT_PCM,
                        channels, rate, block * rate, block, 16, b"data", data_bytes)
@@ -35,7 +36,8 @@ def _chunks(f, size: int):
 
 
 def parse(f, size: int) -> Layout | None:
-    """Layout of a 16-bit PCM WAV file f of size bytes; None for a valid WAV of another format."""
+    """Layout of a 16-bit PCM WAV file f of size bytes; None for a valid WAV of another format, or one
+    with more bytes around its samples than a stream holds (container.storable)."""
     fmt = None
     for cid, start, length in _chunks(f, size):
         if cid == b"fmt ":
@@ -51,9 +53,11 @@ def parse(f, size: int) -> Layout | None:
             if fmt is None:
                 raise SpikeyError("WAV data chunk comes before its fmt chunk")
             tag, channels, rate, _, _, bits = fmt
-            if not (tag == WAVE_FORMAT_PCM and 1 <= channels < stream.MAX_CHANNELS and bits == 16):
+            if not (tag == WAVE_FORMAT_PCM and 1 <= channels <= stream.MAX_CHANNELS and bits == 16):
                 return None
             frames = (min(start + length, size) - start) // (2 * channels)
+            if not container.storable(start, size - start - 2 * channels * frames):
+                return None
             f.seek(0)
             prefix = f.read(start)
             f.seek(start + 2 * channels * frames)

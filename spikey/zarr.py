@@ -57,8 +57,8 @@ class Spikey(ArrayBytesCodec):
         if len(shape) not in (1, 2):
             raise ValueError(f"the spikey codec codes arrays shaped (frames,) or (frames, channels), "
                              f"not {len(shape)}-D {shape}")
-        if len(shape) == 2 and not 1 <= shape[1] < stream.MAX_CHANNELS:
-            raise ValueError(f"the spikey codec codes 1 to {stream.MAX_CHANNELS - 1} channels, not {shape[1]}")
+        if len(shape) == 2 and not 1 <= shape[1] <= stream.MAX_CHANNELS:
+            raise ValueError(f"the spikey codec codes 1 to {stream.MAX_CHANNELS} channels, not {shape[1]}")
 
     def _encode_sync(self, chunk_array, chunk_spec):
         x = chunk_array.as_numpy_array()

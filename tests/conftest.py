@@ -33,7 +33,10 @@ def wav(samples, rate=19531, before=b"", after=b"", riff_size=None, fmt=(1, 1, 1
     data = np.asarray(samples, dtype="<i2").tobytes() if not isinstance(samples, bytes) else samples
     tag, channels, bits = fmt
     block = channels * bits // 8
-    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block, block, bits)
+    # block align and byte rate wrap where the fields cannot hold them (32768 channels or more), as a
+    # writer that does not check them writes them
+    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, tag, channels, rate, rate * block & 0xFFFFFFFF, block & 0xFFFF,
+                                      bits)
     body = b"WAVE" + fmt_chunk + before + b"data" + struct.pack("<I", len(data)) + data
     body += b"\0" * (len(data) & 1) + after
     return b"RIFF" + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
@@ -61,6 +64,28 @@ def adc_signal():
 def opened(encoded: bytes) -> codec.Opened:
     """A stream's header and index, read as the decoder reads them."""
     return codec.Opened(io.BytesIO(encoded), len(encoded))
+
+
+def forged(encoded: bytes, **fields) -> bytes:
+    """The stream with header fields changed and its framing made valid again (the header's length, the
+    trailer's CRC over header and index), as a forger would: what a decoder checks after that CRC."""
+    s = opened(encoded)
+    header = stream.write_header(stream.Header(**{**vars(s.header), **fields}))
+    blocks = encoded[s.offsets[0]:s.offsets[-1]]
+    index = encoded[s.offsets[-1]:-stream.TRAILER]
+    return header + blocks + index + stream.write_trailer(header, index, s.file_crc)
+
+
+def as_version_2(encoded: bytes) -> bytes:
+    """The stream as format version 2 wrote it: the same bytes but for the version and the blocks'
+    samples CRCs, which version 2 did not chain (a generic block's CRC is the same in both)."""
+    s = opened(encoded)
+    header = stream.write_header(stream.Header(**{**vars(s.header), "version": 2}))
+    blocks = [s.block_bytes(i) for i in range(s.header.n_blocks)]
+    if s.header.container != stream.GENERIC:
+        blocks = [b[:-4] + struct.pack("<I", stream.samples_crc(s.frames(i), 0)) for i, b in enumerate(blocks)]
+    index = encoded[s.offsets[-1]:-stream.TRAILER]
+    return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
 
 
 def channels_of(encoded: bytes, block: int = 0) -> list:

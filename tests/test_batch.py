@@ -1,13 +1,16 @@
 """Batch mode: every input written or reported, nothing replaced unasked, a dying worker costs one file."""
+import errno
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 
 import pytest
 
-from conftest import SAMPLES, fresh_python
-from spikey import batch, cli
+from conftest import ROOT, SAMPLES, forged, fresh_python
+from spikey import SpikeyError, batch, cli, codec, fileio
 
 
 @pytest.fixture
@@ -140,3 +143,108 @@ def test_verify_takes_folders_and_shows_progress_on_a_terminal_only(two_folders,
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli.verify([two_folders / "bw" / "x.brainwire"]) == 0
     assert "testing" in capsys.readouterr().err
+
+
+def test_a_stream_from_anyone_writes_only_its_own_name_in_the_output_folder(tmp_path, capsys):
+    """A raw stream whose stored extension climbs out of OUT: refused; nothing outside OUT is touched."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "x").write_bytes(b"keep")
+    encoded = codec.encode(b"\1\2" * 100, channels=1, extension=".dat")
+    (tmp_path / "in" / "a.brainwire").write_bytes(forged(encoded, extension="/../../x"))
+    (tmp_path / "in" / "b.brainwire").write_bytes(encoded)
+    assert batch.run("decode", [tmp_path / "in"], tmp_path / "out") == 1
+    captured = capsys.readouterr()
+    assert "a.brainwire: corrupt stream: the stored extension '/../../x' is not a bare extension" in captured.err
+    assert "decoded 1 of 2 files, 1 failed" in captured.out
+    assert (tmp_path / "x").read_bytes() == b"keep" and sorted(os.listdir(tmp_path)) == ["in", "out", "x"]
+    assert os.listdir(tmp_path / "out") == ["b.dat"]
+
+
+def test_an_output_name_that_is_a_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "..brainwire").write_bytes(codec.encode(b"\1\2" * 100, channels=1, extension="."))
+    assert batch.run("decode", [tmp_path / "in"], tmp_path / "out") == 1
+    assert "its output name '..' is not a file name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("work,options,message", [
+    ("encode", {"rate": -1}, "--rate must be 0 to 4294967295, not -1"),          # before: never ended
+    ("encode", {"rate": 1 << 32}, "--rate must be 0 to 4294967295, not 4294967296"),   # before: a stream
+    ("encode", {"channels": 0}, "--channels must be 1 to 65535, not 0"),                # the decoder refused
+    ("encode", {"channels": 65536}, "--channels must be 1 to 65535, not 65536"),
+    ("decode", {"start": -1}, "--start must be 0 to 281474976710656, not -1"),
+    ("decode", {"start": 5, "stop": 3}, "--stop must be 5 to 281474976710656, not 3")])
+def test_an_option_out_of_range_is_refused_before_any_work(two_folders, capsys, work, options, message):
+    assert batch.run(work, [two_folders / "d1"], two_folders / "out", **options) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not (two_folders / "out").exists()
+
+
+def test_an_output_that_appears_after_the_plan_is_kept_and_its_input_reported(two_folders, capsys, monkeypatch):
+    """Two runs writing one folder at once: each planned before the other wrote, and each reported every
+    file written while half the outputs were lost. Without --force an output is linked, never renamed
+    over a file; the run that comes second is refused."""
+    t = two_folders
+    real = codec.encode_file
+
+    def racing(src, size, out, *args, **kwargs):
+        real(src, size, out, *args, **kwargs)
+        (t / "out" / "x.brainwire").write_bytes(b"the other run's")      # it finished first
+    monkeypatch.setattr(codec, "encode_file", racing)
+    assert batch.run("encode", [t / "d1"], t / "out") == 1
+    captured = capsys.readouterr()
+    assert f"{t / 'out' / 'x.brainwire'} exists already (another run wrote it?); it was kept" in captured.err
+    assert "encoded 0 of 1 files, 1 failed" in captured.out
+    assert os.listdir(t / "out") == ["x.brainwire"] and (t / "out" / "x.brainwire").read_bytes() == b"the other run's"
+    assert batch.run("encode", [t / "d1"], t / "out", force=True) == 0
+    assert codec.decode((t / "out" / "x.brainwire").read_bytes()) == SAMPLES[0].read_bytes()
+
+
+def test_without_hard_links_an_output_is_still_never_renamed_over_a_file(tmp_path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")    # FAT, some network file systems
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+        f.write(b"new")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"new"
+    with pytest.raises(SpikeyError, match="exists already"):
+        with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+            f.write(b"newer")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["link", "no hard links"])
+def test_an_output_of_the_same_bytes_is_no_loss(tmp_path, monkeypatch, hard_links):
+    """The same input written twice (by two runs, or again after a worker died having written it)."""
+    if not hard_links:
+        monkeypatch.setattr(os, "link", lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EPERM, "no")))
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    (tmp_path / "a").write_bytes(b"same")
+    with fileio.atomic_output(tmp_path / "a", replace=False) as f:
+        f.write(b"same")
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"same"
+
+
+def test_two_runs_writing_one_folder_at_once_lose_nothing(tmp_path):
+    """Each run's files are written or reported: every output holds one of its inputs, and the runs'
+    counts of files written add up to the outputs there (before: each said 3 of 3, and 3 of 6 survived)."""
+    runs = []
+    for d, sources in (("d1", SAMPLES[:3]), ("d2", SAMPLES[3:6])):
+        (tmp_path / d).mkdir()
+        for name, src in zip("abc", sources, strict=True):
+            shutil.copy(src, tmp_path / d / f"{name}.wav")
+    for d in ("d1", "d2"):
+        runs.append(subprocess.Popen([sys.executable, "-c", "from spikey.cli import app; app()", "encode",
+                                      tmp_path / d, "-o", tmp_path / "out", "-j", "1"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))))
+    written = 0
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode in (0, 1, 2) and "Traceback" not in err, err
+        written += int(re.search(r"encoded (\d+) of 3", out).group(1)) if run.returncode != 2 else 0
+    outputs = sorted(os.listdir(tmp_path / "out"))
+    assert outputs == ["a.brainwire", "b.brainwire", "c.brainwire"] and written == 3
+    for name in outputs:
+        decoded = codec.decode((tmp_path / "out" / name).read_bytes())
+        assert decoded in ((tmp_path / d / name.replace(".brainwire", ".wav")).read_bytes() for d in ("d1", "d2"))

@@ -1,10 +1,13 @@
 import json
 import os
+import struct
 import subprocess
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, SAMPLES, wav
+from spikey import cli, codec
 
 
 def run(*args, cwd=None):
@@ -59,7 +62,7 @@ def test_batch_and_verify(tmp_path):
 
 def test_info_version_and_topology_of_a_file(tmp_path):
     spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
-    assert "stream format 2" in run(*spikey, "--version").stdout
+    assert "stream format 3" in run(*spikey, "--version").stdout
     assert run(ROOT / "encode", SAMPLES[0], tmp_path / "a.bw").returncode == 0
     r = run(*spikey, "info", "--json", tmp_path / "a.bw")
     assert r.returncode == 0 and json.loads(r.stdout)["channels"] == 1
@@ -76,3 +79,27 @@ def test_report(tmp_path):
     r = run(*spikey, "report", SAMPLES[0], "-o", tmp_path / "other.html", "--compare", "flac,mp3")
     assert r.returncode == 2 and r.stderr.strip() == "error: --compare: unknown codec 'mp3'; known: flac, wavpack"
     assert not (tmp_path / "other.html").exists()
+
+
+def test_decode_gives_back_a_uint16_array_as_uint16(tmp_path):
+    x = np.arange(0, 65536, 7, dtype=np.uint16)
+    (tmp_path / "u.bw").write_bytes(codec.encode_samples(x))
+    assert run(ROOT / "decode", tmp_path / "u.bw", tmp_path / "u.npy").returncode == 0
+    y = np.load(tmp_path / "u.npy")
+    assert y.dtype == np.uint16 and np.array_equal(y, x)
+
+
+def test_spikey_test_examines_every_stream_whatever_one_of_them_raises(tmp_path, monkeypatch, capsys):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.bw").write_bytes(codec.encode_samples(np.arange(10, dtype=np.int16)))
+    real = codec.decode_file
+
+    def faulty(f, size, out, *args, **kwargs):
+        if f.name.endswith("a.bw"):
+            raise struct.error("ushort format requires 0 <= number <= 65535")   # as the block align did
+        return real(f, size, out, *args, **kwargs)
+
+    monkeypatch.setattr(codec, "decode_file", faulty)
+    assert cli.verify([tmp_path]) == 1
+    captured = capsys.readouterr()
+    assert "a.bw: error: error: ushort format" in captured.err and "b.bw: ok" in captured.out

@@ -1,9 +1,10 @@
 import io
+import itertools
 
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, chunk, fresh_python, opened, wav
+from conftest import SAMPLES, as_version_2, channels_of, chunk, fresh_python, opened, wav
 from spikey import SpikeyError, codec, codesets, stream
 
 
@@ -149,6 +150,17 @@ def test_uint16_samples_come_back_as_uint16(adc_signal):
     assert len(encoded) < 0.5 * x.nbytes
 
 
+@pytest.mark.parametrize("shape", [(3000, 2), (6000,)], ids=["2-D", "1-D"])
+def test_a_uint16_samples_stream_decodes_to_a_uint16_npy(adc_signal, shape):
+    """./decode and `spikey decode` write a samples stream as .npy: of the array encoded, dtype included
+    (before: int16 holding the values minus 32768)."""
+    x = (adc_signal(6000) // 16 + 2048).astype(np.uint16).reshape(shape)
+    x[:2] = [0, 65535]
+    encoded = codec.encode_samples(x)
+    assert codec.decode(encoded) == npy(x)
+    assert codec.decode(encoded, start=10, stop=20) == npy(x[10:20])
+
+
 def test_slices_of_files_are_plain_containers(adc_signal):
     x = np.stack([adc_signal(5000, seed=c) for c in range(2)], axis=1)
     raw = wav(x.ravel(), fmt=(1, 2, 16), after=chunk(b"LIST", b"INFOx"))
@@ -218,3 +230,75 @@ def test_threads_coding_side_by_side_give_what_one_thread_gives(adc_signal, leve
         together = list(pool.map(lambda x: codec.encode_samples(x, level=level), xs))
         back = list(pool.map(codec.decode_samples, together))
     assert together == alone and all(np.array_equal(y, x) for x, y in zip(xs, back, strict=True))
+
+
+@pytest.mark.parametrize("rate", [-1, 1 << 32])
+def test_a_rate_no_stream_can_hold_is_refused(rate):
+    """The encoder refuses what a decoder would refuse (before: -1 never ended, 2^32 made a stream the
+    decoder refused)."""
+    with pytest.raises(SpikeyError, match=f"rate must be 0 to 4294967295, not {rate}"):
+        codec.encode(b"\1\2" * 10, channels=1, rate=rate)
+    with pytest.raises(SpikeyError, match=f"rate must be 0 to 4294967295, not {rate}"):
+        codec.encode_samples(np.zeros(10, np.int16), rate=rate)
+    assert opened(codec.encode(b"\1\2" * 10, channels=1, rate=(1 << 32) - 1)).header.rate == (1 << 32) - 1
+
+
+def test_the_encoder_reads_back_its_header_as_a_decoder_before_writing_a_block(monkeypatch):
+    """Whatever field the options missed, the stream is refused before any block is written."""
+    monkeypatch.setattr(stream, "read_header", lambda data: (_ for _ in ()).throw(SpikeyError("corrupt stream: x")))
+    monkeypatch.setattr(codec, "encode_block", lambda *a, **k: pytest.fail("a block was coded"))
+    with pytest.raises(SpikeyError, match="^this input cannot be stored in a stream: x$"):
+        codec.encode(b"\1\2" * 10, channels=1)
+
+
+def _with_blocks(encoded: bytes, order: list, other: bytes = b"") -> bytes:
+    """The stream with its blocks in another order (some repeated; numbers past its own are the other
+    stream's), the index and trailer made to fit: every checksum the stream has is valid, but none is
+    of the block's place."""
+    s, t = opened(encoded), opened(other or encoded)
+    blocks = [s.block_bytes(i) if i < s.header.n_blocks else t.block_bytes(i - s.header.n_blocks) for i in order]
+    header = encoded[:s.offsets[0]]
+    index = stream.write_index([len(b) for b in blocks])
+    return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
+
+
+@pytest.fixture
+def blocks_of_400(adc_signal, monkeypatch):
+    """A 2-channel recording of 4 blocks, as a WAV stream and a samples stream: (x, wav stream, samples stream)."""
+    monkeypatch.setattr(codec, "MAX_BLOCK_FRAMES", 400)
+    x = np.stack([adc_signal(1500, seed=1), adc_signal(1500, seed=2)], axis=1)
+    return x, codec.encode(wav(x.ravel(), fmt=(1, 2, 16))), codec.encode_samples(x)
+
+
+@pytest.mark.parametrize("order", [[0, 2, 1, 3], [0, 0, 2, 3], [1, 0, 2, 3], [0, 5, 2, 3]],
+                         ids=["swapped", "repeated", "first", "the other stream's, in the same place"])
+def test_a_block_out_of_its_place_is_refused_on_every_path(blocks_of_400, order):
+    """Each block's samples CRC is chained (format 3): before, a slice, or the samples of a WAV stream,
+    came back as the moved block's frames, exit 0."""
+    _, in_wav, samples = blocks_of_400
+    for encoded, other in ((in_wav, samples), (samples, in_wav)):
+        moved = _with_blocks(encoded, order, other)
+        bad = next(i for i, j in enumerate(order) if i != j)
+        for decode, (start, stop) in itertools.product((codec.decode_samples, codec.decode), [(None, None),
+                                                                                              (350, 1250)]):
+            with pytest.raises(SpikeyError, match=f"block {bad} decodes to samples that fail its checksum"):
+                decode(moved, start=start, stop=stop)
+
+
+def test_a_version_2_stream_still_decodes_on_every_path(blocks_of_400):
+    x, in_wav, samples = blocks_of_400
+    old = as_version_2(in_wav)
+    assert old[4] == 2 and old != in_wav and codec.decode(old) == wav(x.ravel(), fmt=(1, 2, 16))
+    assert codec.decode(old, start=350, stop=1250) == wav(x[350:1250].ravel(), fmt=(1, 2, 16))
+    assert np.array_equal(codec.decode_samples(as_version_2(samples)), x)
+    assert np.array_equal(codec.decode_samples(as_version_2(samples), 350, 1250), x[350:1250])
+
+
+def test_a_file_with_more_around_its_samples_than_a_stream_holds_is_stored_whole(monkeypatch):
+    """The encoder never writes a field a decoder refuses: such a WAV or .npy goes to the generic container."""
+    monkeypatch.setattr(stream, "MAX_FIELD", 100)
+    for raw in (wav(np.arange(50), before=chunk(b"LIST", b"x" * 100)), wav(np.arange(50), after=b"y" * 101),
+                npy(np.arange(50, dtype=np.int16)) + b"z" * 101):
+        encoded = codec.encode(raw)
+        assert opened(encoded).header.container == stream.GENERIC and codec.decode(encoded) == raw
+    assert opened(codec.encode(wav(np.arange(50), after=b"y" * 100))).header.container == stream.WAV

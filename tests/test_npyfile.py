@@ -1,9 +1,12 @@
 import io
+import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spikey import container, npyfile, stream
+from spikey import SpikeyError, codec, container, npyfile, stream
 
 
 def saved(x) -> bytes:
@@ -37,3 +40,26 @@ def test_a_truncated_npy_is_not_modelled():
     assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
     assert container.probe(io.BytesIO(raw), len(raw)) is None
     assert stream.NPY == npyfile.parse(io.BytesIO(saved(np.int16([1]))), 130).container
+
+
+@pytest.mark.parametrize("text", ["'shape': (3,, }", "'shape': [(3,), }", "'shape': (3,)) }", "'shape': ((3,), }"])
+def test_a_header_numpy_cannot_parse_is_not_modelled_and_round_trips(text):
+    """An unbalanced bracket made numpy's tokenizer raise TokenError, a traceback out of ./encode."""
+    header = ("{'descr': '<i2', 'fortran_order': False, " + text).encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 6
+    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
+    assert codec.decode(codec.encode(raw)) == raw
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=80) | st.text("{}()[],:' <i2TrueFalseshapedescrfortran_order0123456789", max_size=80)
+       .map(str.encode))
+def test_any_npy_header_text_round_trips_or_is_refused(text):
+    header = text + b" " * (-(len(text) + 11) % 64) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\1\2" * 5
+    try:
+        encoded = codec.encode(raw)
+    except SpikeyError:
+        return
+    assert codec.decode(encoded) == raw

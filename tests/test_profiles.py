@@ -51,7 +51,7 @@ def test_a_fast_channel_with_a_head_is_refused(adc_signal):
     record.head = 0
     block = stream.write_block([record], samples_crc)
     with pytest.raises(SpikeyError, match="fast loop"):
-        codec.decode_block(block, s.header, 0, codec.models.default())
+        codec.decode_block(block, s.header, 0, s.chain(0), codec.models.default())
 
 
 def test_no_level_loses_to_a_simpler_one(adc_signal):

@@ -17,6 +17,7 @@ from spikey import codec, info
 pytest.importorskip("matplotlib")
 from spikey import report  # noqa: E402
 from spikey.report import analysis, measure  # noqa: E402
+from spikey.report.compare import NAMES  # noqa: E402
 
 COMPARE = [c for c in ("flac", "wavpack") if shutil.which(c)]
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
@@ -55,6 +56,13 @@ def test_every_figure_is_an_embedded_png_and_nothing_is_fetched(made):
     headings = ["Ratio and bits per sample per file", "Bits per sample per channel", "Bits per sample over time",
                 "Predictive distribution against the residuals", "Topology"] + ["Beside other codecs"] * bool(COMPARE)
     assert re.findall(r"<figure><h2>(.*?)</h2>", page) == headings
+
+
+@pytest.mark.skipif(not COMPARE, reason="neither flac nor wavpack on PATH (Debian: apt-get install flac wavpack; "
+                                         ".ci/run installs them)")
+def test_other_codecs_are_drawn_beside_spikey(made):
+    _, page, _ = made
+    assert "<figure><h2>Beside other codecs</h2>" in page and all(NAMES[c] in page for c in COMPARE)
 
 
 def _rows(table_html: str) -> list:
@@ -117,7 +125,11 @@ def test_bad_inputs_are_one_line_each_and_no_page_is_written(tmp_path, capsys, m
 
 @pytest.mark.parametrize("options,expect", [({"compare": ["opus"]}, "unknown codec 'opus'"),
                                             ({"compare": ["flac"], "path": ""}, "not on PATH"),
-                                            ({"jobs": 0}, "-j must be")])
+                                            ({"compare": ["flac", "mp3"], "path": ""}, "unknown codec 'mp3'"),
+                                            ({"compare": ["flac"], "path": "", "jobs": 0}, "-j must be"),
+                                            ({"jobs": 0}, "-j must be"),
+                                            ({"rate": -1}, "--rate must be 0 to 4294967295, not -1"),
+                                            ({"channels": 0}, "--channels must be 1 to 65535, not 0")])
 def test_bad_options_are_refused_before_any_work(tmp_path, capsys, monkeypatch, options, expect):
     if "path" in options:
         monkeypatch.setenv("PATH", options.pop("path"))

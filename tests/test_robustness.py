@@ -3,6 +3,7 @@
 docs/robustness.md lists every case with its outcome; bench/fuzz.py is the long decoder fuzz run.
 """
 import os
+import resource
 import signal
 import stat
 import struct
@@ -413,3 +414,17 @@ def test_a_pipe_or_device_is_written_through_and_a_symlink_kept(tmp_path, capsys
 def test_a_long_output_name_is_written(tmp_path, capsys):
     dst = tmp_path / ("n" * 250)
     assert _encode(SAMPLES[0], dst, capsys)[0] == 0 and os.listdir(tmp_path) == [dst.name]
+
+
+@pytest.mark.parametrize("prog", ["encode", "decode"])
+def test_a_file_size_limit_names_the_output_not_the_input(tmp_path, prog):
+    """The output cannot grow past 4 KB (RLIMIT_FSIZE, as a full disk refuses a write): before, the
+    refusal read `cannot read INPUT`."""
+    src = tmp_path / "in"
+    src.write_bytes(SAMPLES[0].read_bytes() if prog == "encode" else codec.encode(SAMPLES[0].read_bytes()))
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # noqa: E731
+    r = subprocess.run([ROOT / prog, src, tmp_path / "out"], capture_output=True, text=True, preexec_fn=limit)
+    assert r.returncode == 1 and r.stderr == f"{prog}: error: cannot write {tmp_path / 'out'}: File too large\n", \
+        r.stderr
+    assert os.listdir(tmp_path) == ["in"]
+

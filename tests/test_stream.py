@@ -3,9 +3,9 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, opened
+from conftest import SAMPLES, as_version_2, channels_of, forged, opened
 from spikey import SpikeyError, codec, profiles, stream
-from spikey.codesets import ADC, VERBATIM, CodeSet
+from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.model import default
 
 
@@ -21,7 +21,8 @@ def test_fields(recording, encoded):
     assert h.frames == (len(recording) - 44) // 2 and h.prefix == b"" and h.suffix == b"" and h.n_blocks == 1
     header = stream.write_header(h)
     assert stream.read_fixed(encoded[:stream.FIXED + 5]) == len(header) and encoded.startswith(header)
-    block = stream.write_block(channels_of(encoded), zlib.crc32(recording[44:]))
+    chain = zlib.crc32(header)                          # block 0's samples CRC continues the header's
+    block = stream.write_block(channels_of(encoded), stream.samples_crc(np.frombuffer(recording[44:], "<i2"), chain))
     assert block == opened(encoded).block_bytes(0)
     index = stream.write_index([len(block)])
     assert encoded == header + block + index + stream.write_trailer(header, index, zlib.crc32(recording))
@@ -33,18 +34,18 @@ def test_every_section_reads_back_what_was_written():
     data = stream.write_header(h)
     assert stream.read_header(data) == stream.Header(**{**vars(h), "refs": [[], [], []]})
     assert stream.read_fixed(data[:stream.FIXED + 5]) == len(data)
-    index = stream.write_index([5, 7, 1])
+    index = stream.write_index([15, 17, 13])                 # 3 channels: at least 13 bytes a block
     last = stream.write_trailer(data, index, 0xDEADBEEF)
     assert stream.read_trailer(last) == (0xDEADBEEF, len(index))
     stream.check_trailer(data, index, last)
     with pytest.raises(SpikeyError, match="checksum"):
         stream.check_trailer(data[:-1] + b"x", index, last)
     h.frames, h.block_frames = 3000, 1000
-    assert stream.read_index(index, h, 13) == [0, 5, 12, 13]
+    assert stream.read_index(index, h, 45).tolist() == [0, 15, 32, 45]
     with pytest.raises(SpikeyError, match="blocks for"):
-        stream.read_index(index, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 13)
+        stream.read_index(index, stream.Header(b"", 0, stream.RAW, 0, 1, 10**9, 0, 1000), 45)
     with pytest.raises(SpikeyError, match="does not match"):
-        stream.read_index(index, h, 11)
+        stream.read_index(index, h, 31)
     for v in (0, 1, -1, 127, -128, 2**40, -(2**40)):
         assert stream.Reader(stream.zigzag(v)).zigzag(2**41) == v
 
@@ -91,19 +92,21 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     x = default().adc.values[np.clip(512 + np.cumsum(rng.integers(-3, 4, 4000)), 0, 1023)].astype(np.int16)
     encoded = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000)
     assert default().id.hex() == GOLDEN_MODEL_ID
-    assert (len(encoded), f"{zlib.crc32(encoded):08x}") == GOLDEN_STREAM
     fast = codec.encode_samples(x, rate=30000, level="fast")     # the fast level's constants are not in the id
-    assert (len(fast), f"{zlib.crc32(fast):08x}") == GOLDEN_FAST_STREAM
     linked = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000, level="max")   # MiddleOut
     lstm = codec.encode(SAMPLES[0].read_bytes(), level="max")                                      # the LSTM head
-    assert [(len(s), f"{zlib.crc32(s):08x}") for s in (linked, lstm)] == GOLDEN_MAX_STREAMS
+    streams = (encoded, fast, linked, lstm)
+    assert [(len(s), f"{zlib.crc32(s):08x}") for s in streams] == GOLDEN_STREAMS
+    assert [(len(s), f"{zlib.crc32(s):08x}") for s in map(as_version_2, streams)] == GOLDEN_VERSION_2_STREAMS
     assert channels_of(linked)[1].linked and channels_of(lstm)[0].head == 1
 
 
 GOLDEN_MODEL_ID = "67a6b791"
-GOLDEN_STREAM = (1912, "2c6e3c9c")
-GOLDEN_FAST_STREAM = (1638, "06d45000")
-GOLDEN_MAX_STREAMS = [(1912, "c86454ee"), (51856, "f7a4e9f9")]
+GOLDEN_STREAMS = [(1912, "7b057266"), (1638, "b2e01938"), (1912, "19c7d396"), (51856, "2f8db02a")]
+# The same streams as version 2 would write them: version 3 changed only the version byte and the blocks'
+# CRCs. The last is 9c6b154's bytes still (max codes the challenge sample as before); the others changed
+# with the cascade and fast-stage loops, which code this signal shorter.
+GOLDEN_VERSION_2_STREAMS = [(1912, "2c6e3c9c"), (1638, "06d45000"), (1912, "c86454ee"), (51856, "f7a4e9f9")]
 
 
 def test_a_records_loop_reads_back_and_an_unknown_one_is_refused():
@@ -145,3 +148,136 @@ def test_a_value_sets_gaps_are_written_and_read_at_once_as_one_at_a_time():
                 stream.read_varints(data, n)
         else:
             assert stream.read_varints(data, n).tolist() == expected
+
+
+@pytest.mark.parametrize("extension", ["../x", "/etc/x", ".a/../../b", ".a\\b", ".\0", "x"])
+def test_a_stored_extension_that_is_not_a_bare_one_is_refused(extension):
+    """A decoder joins the stored extension to an output name: it is data, never a path."""
+    encoded = codec.encode(b"\1\2" * 100, channels=1, extension=".dat")
+    with pytest.raises(SpikeyError, match="not a bare extension"):
+        opened(forged(encoded, extension=extension))
+    with pytest.raises(SpikeyError, match="not a bare extension"):
+        codec.encode(b"\1\2" * 100, channels=1, extension=extension)
+
+
+def test_an_input_name_whose_extension_cannot_be_stored_decodes_to_bin():
+    assert codec.stored_extension("rec.dat") == ".dat" and codec.stored_extension("rec") == ""
+    assert codec.stored_extension("rec." + "x" * 300) == "" and codec.stored_extension("rec.\udcff") == ""
+
+
+def test_the_channel_count_is_read_up_to_the_specs_limit_and_no_further():
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, stream.MAX_CHANNELS, 10, 0, 512)
+    assert stream.MAX_CHANNELS == 65535 and stream.read_header(stream.write_header(h)).channels == 65535
+    h.channels += 1
+    with pytest.raises(SpikeyError, match="out of range"):
+        stream.read_header(stream.write_header(h))
+    with pytest.raises(SpikeyError, match="1 to 65535"):
+        codec.encode(b"\0\0" * 10, channels=65536)
+
+
+def test_a_negative_varint_is_an_error_not_a_loop():
+    with pytest.raises(ValueError, match="negative"):
+        stream.varint(-1)
+
+
+def test_an_index_that_gives_a_block_fewer_bytes_than_any_block_has_is_refused_up_front(monkeypatch):
+    """Found before any block is decoded (before: only after the blocks before it, 10-17 s)."""
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, 3, 3000, 0, 1000)
+    assert stream.read_index(stream.write_index([13, 13, 13]), h, 39).tolist() == [0, 13, 26, 39]
+    for lengths in ([12, 13, 14], [13, 12, 14], [14, 13, 12]):
+        with pytest.raises(SpikeyError, match=r"fewer bytes than any block has \(13\)"):
+            stream.read_index(stream.write_index(lengths), h, 39)
+    x = np.stack([np.arange(3000, dtype=np.int16)] * 2, axis=1)
+    with monkeypatch.context() as m:
+        m.setattr(codec, "MAX_BLOCK_FRAMES", 1000)
+        s = opened(codec.encode_samples(x))
+    blocks = [s.block_bytes(i) for i in range(3)]
+    assert min(map(len, blocks)) >= stream.min_block_bytes(s.header) == 10
+    index = stream.write_index([len(blocks[0]), 4, 0])           # block 1: 4 bytes, block 2 the rest
+    header = stream.write_header(s.header)
+    monkeypatch.setattr(codec, "decode_block", lambda *args: pytest.fail("a block was decoded"))
+    with pytest.raises(SpikeyError, match="fewer bytes than any block has"):
+        opened(header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc))
+    generic = stream.Header(b"abcd", 0, stream.GENERIC, 0, 0, 3, 0, 1)
+    assert stream.min_block_bytes(generic) == 6 == len(stream.write_generic_block(b"\7"))
+
+
+def test_a_prefix_or_suffix_is_read_up_to_the_limit_and_no_further():
+    """What a decoder holds whole besides a block: a 1 MB stream could ask for 2 GB (a blob's raw length
+    up to 2^32). A generic stream's prefix is empty, as the spec says (it was inflated and dropped)."""
+    h = stream.Header(b"abcd", 0, stream.WAV, 0, 1, 10, 0, 512, b"", b"\0" * stream.MAX_FIELD)
+    assert stream.MAX_FIELD == 1 << 24 and len(stream.read_header(stream.write_header(h)).suffix) == 1 << 24
+    h.suffix += b"\0"
+    with pytest.raises(SpikeyError, match="out of range"):
+        stream.read_header(stream.write_header(h))
+    generic = stream.Header(b"abcd", 0, stream.GENERIC, 0, 0, 10, 0, 1 << 20, b"", b"", ".x")
+    assert stream.read_header(stream.write_header(generic)).prefix == b""
+    for prefix in (b"x", b"\0" * 100):               # stored as is, and deflated
+        generic.prefix = prefix
+        with pytest.raises(SpikeyError, match="out of range|deflate"):
+            stream.read_header(stream.write_header(generic))
+
+
+def _header(**fields) -> stream.Header:
+    h = stream.Header(b"abcd", 0, stream.RAW, 0, 10, 100, 0, 512, b"", b"", ".dat")
+    for name, value in fields.items():
+        setattr(h, name, value)
+    return h
+
+
+# docs/format.md's limits, a row each: (fields at the limit, the same one past it, the refusal)
+LIMITS = {
+    "channels": ({"channels": 65535}, {"channels": 65536}, "out of range"),
+    "frames": ({"frames": 1 << 48}, {"frames": (1 << 48) + 1}, "out of range"),
+    "rate": ({"rate": (1 << 32) - 1}, {"rate": 1 << 32}, "out of range"),
+    "block_frames": ({"channels": 3, "block_frames": (1 << 25) // 3},
+                     {"channels": 3, "block_frames": (1 << 25) // 3 + 1}, "block span out of range"),
+    "block_frames, one channel": ({"channels": 1, "block_frames": 1 << 25},
+                                  {"channels": 1, "block_frames": (1 << 25) + 1}, "out of range"),
+    "block_frames, at least 1": ({"block_frames": 1}, {"block_frames": 0}, "block span out of range"),
+    "level": ({"level": 2}, {"level": 3}, "not known"),
+    "extension": ({"extension": "." + "x" * 254}, {"extension": "." + "x" * 255}, "out of range"),
+    "refs": ({"refs": [[]] * 9 + [list(range(8))]}, {"refs": [[]] * 9 + [list(range(9))]}, "out of range"),
+    "suffix": ({"suffix": b"\1" * (1 << 24)}, {"suffix": b"\1" * ((1 << 24) + 1)}, "out of range"),
+}
+
+
+@pytest.mark.parametrize("at,past,message", LIMITS.values(), ids=LIMITS.keys())
+def test_every_header_field_is_read_at_its_limit_and_refused_one_past(at, past, message):
+    h = _header(**at)
+    assert all(getattr(stream.read_header(stream.write_header(h)), k) == v for k, v in at.items())
+    with pytest.raises(SpikeyError, match=message):
+        stream.read_header(stream.write_header(_header(**past)))
+
+
+def _lattice(offset, step, k_lo, k_hi) -> CodeSet:
+    return CodeSet(LATTICE, offset, step, k_lo, k_hi)
+
+
+def _value_set(step, first, n) -> CodeSet:
+    return CodeSet(VALUE_SET, step=step, values=first + step * np.arange(n, dtype=np.int64))
+
+
+# the channel record's rows of docs/format.md's limits: (code set, exceptions) at the limit, one past, the refusal
+RECORD_LIMITS = {
+    "lattice step": ((_lattice(0, 65535, 0, 0), []), (_lattice(0, 65536, 0, 0), []), "out of range"),
+    "lattice offset": ((_lattice(65534, 65535, -1, -1), []), (_lattice(65535, 65535, -1, -1), []), "16 bits"),
+    "lattice k_hi - k_lo": ((_lattice(0, 1, -32768, 32767), []), (_lattice(0, 1, -32768, 32768), []),
+                            "out of range"),
+    "lattice values in int16": ((_lattice(0, 1, 32767, 32767), []), (_lattice(0, 1, 32768, 32768), []), "16 bits"),
+    "value set size": ((_value_set(1, -32768, 65536), []), (_value_set(1, -32768, 65537), []), "out of range"),
+    "value set step": ((_value_set(65535, 0, 1), []), (_value_set(65536, 0, 1), []), "out of range"),
+    "value set values in int16": ((_value_set(3, 32766, 1), []), (_value_set(3, 32766, 2), []), "16 bits"),
+    "exceptions": ((CodeSet(ADC), [(0, 1), (1, 2), (2, 3)]), (CodeSet(ADC), [(0, 1), (1, 2), (2, 3), (3, 4)]),
+                   "a field is out of range"),
+}
+
+
+@pytest.mark.parametrize("at,past,message", RECORD_LIMITS.values(), ids=RECORD_LIMITS.keys())
+def test_every_channel_record_field_is_read_at_its_limit_and_refused_one_past(at, past, message):
+    def read_back(code_set, exceptions):
+        record = stream.write_channel(stream.Channel(code_set, 255, exceptions, b""), last=True)
+        return stream.read_channel(stream.Reader(record), 3, last=True)
+    assert read_back(*at).code_set.coding == at[0].coding
+    with pytest.raises(SpikeyError, match=message):
+        read_back(*past)

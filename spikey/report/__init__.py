@@ -32,23 +32,29 @@ from spikey.report.compare import CODECS
 from spikey.report.page import render
 
 
-def _refusal(out, codecs, jobs) -> str | None:
-    """Why the report cannot even start, in one line, or None."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return "spikey report draws with matplotlib: pip install 'spikey[report]'"
-    for c in codecs:
-        if c not in CODECS:
-            return f"--compare: unknown codec {c!r}; known: {', '.join(CODECS)}"
-        if not shutil.which(CODECS[c][0]):
-            return f"--compare {c}: the {CODECS[c][0]} executable is not on PATH"
+def _refusal(out, codecs, jobs, channels, rate) -> str | None:
+    """Why the report cannot even start, in one line, or None: the command's own arguments first, then the
+    machine's tools (an unknown codec is named whatever is installed)."""
+    unknown = [c for c in codecs if c not in CODECS]
+    if unknown:
+        return f"--compare: unknown codec {unknown[0]!r}; known: {', '.join(CODECS)}"
     if jobs is not None and jobs < 1:
         return "-j must be at least 1"
+    try:
+        batch.check_options({"channels": channels, "rate": rate})
+    except SpikeyError as e:
+        return str(e)
     if os.path.isdir(out):
         return f"-o {out}: is a folder"
     if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
         return f"-o {out}: no such folder"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return "spikey report draws with matplotlib: pip install 'spikey[report]'"
+    missing = [c for c in codecs if not shutil.which(CODECS[c][0])]
+    if missing:
+        return f"--compare {missing[0]}: the {CODECS[missing[0]][0]} executable is not on PATH"
     return None
 
 
@@ -81,7 +87,7 @@ def _analysed(paths, options, jobs) -> list:
 
 def run(inputs, out, channels=None, rate=0, compare=(), jobs=None) -> int:
     """`spikey report`: 0 with the page written, 1 if any input failed (and nothing written), 2 if refused."""
-    refusal = _refusal(out, compare, jobs)
+    refusal = _refusal(out, compare, jobs, channels, rate)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2

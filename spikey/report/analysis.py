@@ -39,7 +39,7 @@ def _stream_of(path, f, size, channels, rate, tmp) -> tuple[bytes, str]:
     if container.probe(f, size, channels, rate) is None:
         raise SpikeyError("not int16 samples: Spikey stores this file whole, there is nothing to report")
     out = io.BytesIO()
-    codec.encode_file(f, size, out, channels=channels, rate=rate, extension=os.path.splitext(path)[1][:255])
+    codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(path))
     data = out.getvalue()
     with tempfile.TemporaryFile() as back:
         codec.decode_file(io.BytesIO(data), len(data), back)
