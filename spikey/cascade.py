@@ -51,6 +51,13 @@ def _new_state(shape, n_scratch, n_rec, n_aux):
 
 
 @njit(cache=True)
+def new_views(shape, b1, wr, aux):
+    """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux, as _views slices it."""
+    sizes = net.state_sizes(b1, wr)
+    return _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
+
+
+@njit(cache=True)
 def _views(s, shape, n_scratch, n_rec, n_aux):
     order, taps1, _, taps2, _ = shape_of(shape)
     n = order + n_aux
@@ -102,8 +109,10 @@ def _set_aux(h, aux, i, order):
 # (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time.
 
 @njit(cache=True, _nrt=False)
-def _encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                 errors, x, z, rec, st, out):
+def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                errors, x, z, rec, st, out, trace):
+    """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
+    code length in bits and its residual in the sigmas it was coded with (spikey/report)."""
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
@@ -115,6 +124,9 @@ def _encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, 
         lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
+        if len(trace):
+            trace[i, 0] = np.log2(total / (hi - lo))
+            trace[i, 1] = (centres[k] - mean) * inv_sigma
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
 
 
@@ -142,19 +154,17 @@ def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, sha
 def encode_cascade(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape):
     """Range-coded payload of bin indices idx by the cascade of that shape; aux[i]: the refs' inputs to
     sample i's RLS (no columns: none)."""
-    sizes = net.state_sizes(b1, wr)
-    state = _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    _encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, *state, st, out)
+    encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux), st, out,
+                np.empty((0, 2)))
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, nogil=True)
 def decode_cascade(buf, n_samples, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape):
-    sizes = net.state_sizes(b1, wr)
-    state = _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
     idx = np.empty(n_samples, dtype=np.int32)
-    _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, *state, rc.decoder_new(buf), idx)
+    _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux),
+                 rc.decoder_new(buf), idx)
     return idx

@@ -76,18 +76,23 @@ def _observe(w, d, sd, wr, dr, v, r, y, last, mean1, mean, mae, linked):
 
 
 @njit(cache=True, _nrt=False)
-def _encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, st, out):
+def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, st, out, trace):
+    """The encoder's loop on allocated state; trace, where it has rows, gets each sample's ideal code
+    length in bits and its residual in the widths it was coded with (spikey/report)."""
     n_bins = len(edges) - 1
     linked = refs.shape[1] > 0
     last, mae = np.int64(0), np.int64(fc.MAE_INIT)
     for t in range(len(idx)):
         acc = fc.refs_sum(wr, dr, refs, t) if linked else 0
-        mean1, mean, _, inv = _predict(w, d, v, r, last, mae, edges, acc)
+        mean1, mean, width, inv = _predict(w, d, v, r, last, mae, edges, acc)
         k = idx[t]
         lo = fc.cumulative(k, n_bins, edges, mean, inv, table)
         hi = fc.cumulative(k + 1, n_bins, edges, mean, inv, table)
         rc.encode_shift(st, out, lo, hi - lo, fc.TOTAL_BITS)
         y = (edges[k] + edges[k + 1]) >> 1
+        if len(trace):
+            trace[t, 0] = np.log2(fc.TOTAL / (hi - lo))
+            trace[t, 1] = (y - mean) / width
         mae = _observe(w, d, sd, wr, dr, v, r, y, last, mean1, mean, mae, linked)
         last = y
 
@@ -113,7 +118,7 @@ def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r
 
 
 @njit(cache=True)
-def _stage_state():
+def stage_state():
     return np.zeros(STAGE_TAPS, dtype=np.int64), np.zeros(STAGE_TAPS, dtype=np.int64)
 
 
@@ -122,9 +127,7 @@ def encode_fast_cascade(idx, edges, table, refs):
     """fastcoder.encode_fast's payload, by the loop with the stage."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    w, d, sd, wr, dr = fc.state(refs.shape[1])
-    v, r = _stage_state()
-    _encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, st, out)
+    encode_loop(idx, edges, table, refs, *fc.state(refs.shape[1]), *stage_state(), st, out, np.empty((0, 2)))
     n = rc.finish(st, out)
     return out[1:n].copy()
 
@@ -132,7 +135,6 @@ def encode_fast_cascade(idx, edges, table, refs):
 @njit(cache=True, nogil=True)
 def decode_fast_cascade(buf, n_samples, edges, table, guesses, cells, refs):
     idx = np.empty(n_samples, dtype=np.int32)
-    w, d, sd, wr, dr = fc.state(refs.shape[1])
-    v, r = _stage_state()
-    _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r, rc.decoder_new(buf), idx)
+    _decode_loop(buf, edges, table, guesses, cells, refs, *fc.state(refs.shape[1]), *stage_state(), rc.decoder_new(buf),
+                 idx)
     return idx

@@ -109,6 +109,21 @@ GOLDEN_STREAMS = [(1912, "7b057266"), (1638, "b2e01938"), (1912, "19c7d396"), (5
 GOLDEN_VERSION_2_STREAMS = [(1912, "2c6e3c9c"), (1638, "06d45000"), (1912, "c86454ee"), (51856, "f7a4e9f9")]
 
 
+def test_a_record_uses_one_ref_to_one_fewer_than_its_channel_has():
+    h = stream.Header(b"abcd", 0, stream.ARRAY, stream.CANONICAL, 3, 10, 0, 10, refs=[[], [0], [1, 0]])
+    verbatim = stream.Channel(CodeSet(VERBATIM), 0, [], bytes(20))
+
+    def block(uses, linked=True):
+        linked_record = stream.Channel(CodeSet(ADC), 255, [], b"\1", linked, uses=uses)
+        return stream.write_block([verbatim, verbatim, linked_record], 0)
+    assert stream.read_block(block(1), h, 10)[0][2].uses == 1
+    for uses, message in ((2, "as many refs"), (0, "none of its refs"), (1 << 20, "out of range")):
+        with pytest.raises(SpikeyError, match=message):
+            stream.read_block(block(uses), h, 10)
+    with pytest.raises(SpikeyError, match="USES without LINKED"):
+        stream.read_block(block(1, linked=False), h, 10)
+
+
 def test_a_records_loop_reads_back_and_an_unknown_one_is_refused():
     payload = b"\x01\x02\x03"
     for loop in (None, *range(len(profiles.LOOPS))):

@@ -4,7 +4,8 @@ import io
 
 import numpy as np
 
-from spikey import codec, codesets, coder, crosschannel, fastcoder, profiles, stream
+from spikey import cascade, codec, codesets, coder, crosschannel, fastcascade, fastcoder, profiles, stream
+from spikey import rangecoder as rc
 from spikey import distribution as dist
 from spikey import middleout as mo
 from spikey import network as net
@@ -44,11 +45,31 @@ def ideal_bits(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b
 
 
 @njit(cache=True)
+def cascade_ideal_bits(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape):
+    """cascade.encode_loop's record: each sample's ideal code length in bits and its standardised residual."""
+    trace = np.empty((len(idx), 2))
+    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    cascade.encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape,
+                        *cascade.new_views(shape, b1, wr, aux), rc.encoder_new(), out, trace)
+    return trace[:, 0].copy(), trace[:, 1].copy()
+
+
+@njit(cache=True)
+def stage_ideal_bits(idx, edges, table, refs):
+    """fastcascade.encode_loop's record, as cascade_ideal_bits."""
+    trace = np.empty((len(idx), 2))
+    out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
+    fastcascade.encode_loop(idx, edges, table, refs, *fastcoder.state(refs.shape[1]), *fastcascade.stage_state(),
+                            rc.encoder_new(), out, trace)
+    return trace[:, 0].copy(), trace[:, 1].copy()
+
+
+@njit(cache=True)
 def fast_ideal_bits(idx, edges, table, refs):
     """fastcoder's loop (the fast level) from a fresh state, with the range coder replaced by a record:
     each sample's ideal code length in bits and its residual standardised by the width it was coded with."""
     n_bins = len(edges) - 1
-    w, d, sd, wr, dr = fastcoder._state(refs.shape[1])
+    w, d, sd, wr, dr = fastcoder.state(refs.shape[1])
     last, mae = np.int64(0), np.int64(fastcoder.MAE_INIT)
     n = len(idx)
     bits, z = np.empty(n), np.empty(n)
@@ -76,9 +97,14 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=
         return np.full(n, 16.0), None, x.astype(np.float64), None
     table = record.code_set.table(model.adc)
     idx, _ = table.indices(x)
-    if loop == profiles.LMS:
+    if loop in profiles.INTEGER:
         refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
-        bits, z = fast_ideal_bits(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
+        rerun = stage_ideal_bits if loop == profiles.LMS_STAGE else fast_ideal_bits
+        bits, z = rerun(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
+        return bits, z, table.centres[idx], None
+    if loop in profiles.CASCADES:
+        bits, z = cascade_ideal_bits(idx, aux if record.linked else np.zeros((n, 0)), table.edges, table.centres,
+                                     dist.GAUSSIAN_CDF, *model.head(record.head), loop - profiles.CASCADE)
         return bits, z, table.centres[idx], None
     aux = aux if record.linked else np.zeros((n, 0))
     moves = moves if record.linked and moves is not None else np.zeros((n, 0))
@@ -106,8 +132,9 @@ def measure(data: bytes, model=None) -> dict:
         linear, surprises, block = [], [], np.zeros(b - a)
         for c, record in enumerate(records):
             loop = codec.loop_of(record, profile)
-            aux = codec.ref_inputs([linear[j] for j in h.refs[c]], loop) if record.linked else None
-            moves = (codec.ref_moves([surprises[j] for j in h.refs[c]], b - a)
+            used = h.refs[c][:record.uses]
+            aux = codec.ref_inputs([linear[j] for j in used], loop) if record.linked else None
+            moves = (codec.ref_moves([surprises[j] for j in used], b - a)
                      if record.linked and loop == profiles.MIDDLEOUT else None)
             sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, loop,
                                                          moves)
