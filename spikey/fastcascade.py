@@ -40,17 +40,17 @@ def _stage_predict(v, r):
 
 
 @njit(cache=True, inline="always")
-def _stage_update(v, r, err, residual):
+def _stage_update(v, r, power, err, residual):
+    """power[0] is 1 + sum_i r[i]^2, kept as r shifts: integers, so the running sum is the sum itself."""
     e = err >> R_SHIFT
-    power = 1
-    for i in range(STAGE_TAPS):
-        power += r[i] * r[i]
-    g = (e << (V_SHIFT - STEP_BITS + G_BITS)) // power
+    g = (e << (V_SHIFT - STEP_BITS + G_BITS)) // power[0]
     for i in range(STAGE_TAPS):
         v[i] = min(max(v[i] + ((g * r[i]) >> G_BITS), -V_MAX), V_MAX)
+    power[0] -= r[STAGE_TAPS - 1] * r[STAGE_TAPS - 1]
     for i in range(STAGE_TAPS - 1, 0, -1):
         r[i] = r[i - 1]
     r[0] = residual >> R_SHIFT
+    power[0] += r[0] * r[0]
 
 
 @njit(cache=True, inline="always")
@@ -66,17 +66,17 @@ def _predict(w, d, v, r, last, mae, edges, acc):
 
 
 @njit(cache=True, inline="always")
-def _observe(w, d, sd, wr, dr, v, r, y, last, mean1, mean, mae, linked):
+def _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked):
     """Learn from the sample whose bin centre is y: each stage from its own error; the new mae."""
     if linked:
         fc.learn_refs(wr, dr, y - mean1)
     fc.observe(w, d, sd, y, last, mean1, 0)
-    _stage_update(v, r, y - mean, y - mean1)
+    _stage_update(v, r, power, y - mean, y - mean1)
     return mae + ((abs(y - mean) - mae) >> MAE_RATE)
 
 
 @njit(cache=True, _nrt=False)
-def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, st, out, trace):
+def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, power, st, out, trace):
     """The encoder's loop on allocated state; trace, where it has rows, gets each sample's ideal code
     length in bits and its residual in the widths it was coded with (spikey/report)."""
     n_bins = len(edges) - 1
@@ -93,12 +93,12 @@ def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, st, out, trace)
         if len(trace):
             trace[t, 0] = np.log2(fc.TOTAL / (hi - lo))
             trace[t, 1] = (y - mean) / width
-        mae = _observe(w, d, sd, wr, dr, v, r, y, last, mean1, mean, mae, linked)
+        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked)
         last = y
 
 
 @njit(cache=True, _nrt=False)
-def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r, st, idx):
+def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r, power, st, idx):
     n_bins = len(edges) - 1
     linked = refs.shape[1] > 0
     last, mae = np.int64(0), np.int64(fc.MAE_INIT)
@@ -112,14 +112,15 @@ def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r
         k, lo, hi = fc.find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         y = (edges[k] + edges[k + 1]) >> 1
-        mae = _observe(w, d, sd, wr, dr, v, r, y, last, mean1, mean, mae, linked)
+        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked)
         last = y
         idx[t] = k
 
 
 @njit(cache=True)
 def stage_state():
-    return np.zeros(STAGE_TAPS, dtype=np.int64), np.zeros(STAGE_TAPS, dtype=np.int64)
+    """v, r (zero) and power (1 + the sum of r's squares)."""
+    return np.zeros(STAGE_TAPS, dtype=np.int64), np.zeros(STAGE_TAPS, dtype=np.int64), np.ones(1, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
