@@ -1,7 +1,7 @@
 """Compression levels beside WavPack, FLAC and Blosc-zstd: ratio against encode and decode MB/s per core.
 
     .venv/bin/python -m spikey.aot          # first: the ahead-of-time kernels (the JIT is slower)
-    .venv/bin/python bench/levels.py [--every 5] [--runs 5] [--long-runs 5] [--tiles 10]
+    .venv/bin/python bench/levels.py [--every 5] [--runs 5] [--long-runs 5] [--tiles 10] [--long-levels fast,default]
                                      [--parts challenge,multi,long,jobs,evals]
 
 One process, one thread (OPENBLAS_NUM_THREADS=1, Blosc without threads). Spikey is timed in-process on
@@ -12,8 +12,9 @@ WAVE_FORMAT_EXTENSIBLE for > 2 channels), the samples for Blosc. Runs alternate 
 figure is the median over runs of the data set's total time. MB = 10^6 bytes of input.
 
 Parts: challenge (every --every'th file of /work/shared/data), multi (/work/shared/multichannel/*.npy),
-long (locust_t01 tiled --tiles times: `wavpack -hh` + wvunpack against `spikey decode -j 1` of the
-fast level's stream, alternating), jobs (spikey encode/decode -j 1 against -j 2 on the long file),
+long (locust_t01 tiled --tiles times: `wavpack -hh` + wvunpack against `spikey decode -j 1`, ./decode and
+the in-process decoder of each of --long-levels' streams, alternating), jobs (spikey encode/decode -j 1
+against -j 2 on the long file),
 evals (CDF evaluations per decoded sample of the fast level's search: an instrumented copy of
 fastcoder.find_bin, run under the numba JIT in a child process).
 """
@@ -295,49 +296,56 @@ def spikey_cli(work, src, outdir, jobs, level=None):
     return run_timed(cmd + (["--level", level] if level else []))
 
 
-def long_part(tmp, tiles, runs):
+def long_part(tmp, tiles, runs, levels=("fast",)):
     from spikey import codec
     wav, x = long_wav(tmp, tiles)
     raw = Path(wav).read_bytes()
     n = x.size
     wv, back_wv = f"{tmp}/long.wv", f"{tmp}/long.back.wav"
-    enc_dir, dec_dir = f"{tmp}/enc", f"{tmp}/dec"
-    stream = f"{enc_dir}/{Path(wav).stem}.brainwire"
     codec.decode(codec.encode(raw[:44 + 8 * 1000], level="fast"))      # warm: kernels loaded
     t_wv_enc = run_timed(["wavpack", "-q", "-y", "-hh", wav, "-o", wv])
-    t_sp_enc = spikey_cli("encode", wav, enc_dir, 1, "fast")
-    data = Path(stream).read_bytes()
-    start = time.perf_counter()
-    codec.encode(raw, level="fast")
-    t_sp_enc_in = time.perf_counter() - start
-    wv_dec, sp_dec, exe_dec, sp_dec_in = [], [], [], []
-    back_exe = f"{tmp}/long.exe.wav"
+    wv_dec = []
+    coded = {}
+    for level in levels:
+        enc_dir = f"{tmp}/enc-{level}"
+        t_sp_enc = spikey_cli("encode", wav, enc_dir, 1, level)
+        start = time.perf_counter()
+        codec.encode(raw, level=level)
+        t_sp_enc_in = time.perf_counter() - start
+        coded[level] = (Path(f"{enc_dir}/{Path(wav).stem}.brainwire"), t_sp_enc, t_sp_enc_in, [], [], [])
+    back_exe, dec_dir = f"{tmp}/long.exe.wav", f"{tmp}/dec"
     for _ in range(runs):
         wv_dec.append(run_timed(["wvunpack", "-q", "-y", wv, "-o", back_wv]))
-        sp_dec.append(spikey_cli("decode", stream, dec_dir, 1))
-        Path(back_exe).unlink(missing_ok=True)
-        exe_dec.append(run_timed([str(ROOT / "decode"), stream, back_exe]))
-        start = time.perf_counter()
-        back = codec.decode(data)
-        sp_dec_in.append(time.perf_counter() - start)
-    assert Path(back_wv).read_bytes() == raw and back == raw, "long file does not round-trip"
-    assert (Path(dec_dir) / Path(wav).name).read_bytes() == raw, "spikey decode of the long file differs"
-    assert Path(back_exe).read_bytes() == raw, "./decode of the long file differs"
+        for stream, _, _, sp_dec, exe_dec, sp_dec_in in coded.values():
+            sp_dec.append(spikey_cli("decode", stream, dec_dir, 1))
+            assert (Path(dec_dir) / Path(wav).name).read_bytes() == raw, "spikey decode of the long file differs"
+            Path(back_exe).unlink(missing_ok=True)
+            exe_dec.append(run_timed([str(ROOT / "decode"), stream, back_exe]))
+            assert Path(back_exe).read_bytes() == raw, "./decode of the long file differs"
+            data = stream.read_bytes()
+            start = time.perf_counter()
+            back = codec.decode(data)
+            sp_dec_in.append(time.perf_counter() - start)
+            assert back == raw, "the long file does not round-trip"
+    assert Path(back_wv).read_bytes() == raw, "long file does not round-trip through WavPack"
     mb = len(raw) / 1e6
     print(f"\nlong file: locust_t01 tiled {tiles}x = {x.shape[0]} frames x {x.shape[1]} ch = {n / 1e6:.2f} M samples, "
           f"WAV {len(raw)} bytes; decode median of {runs} alternating runs, whole processes (Spikey also in-process)")
     print("| codec | ratio | encode s | decode s (median) | decode MB/s | decode M samples/s |")
     print("|---|---|---|---|---|---|")
-    for name, size, t_e, times in (
-            ("WavPack -hh / wvunpack (process)", os.path.getsize(wv), t_wv_enc, wv_dec),
-            ("Spikey fast, spikey encode/decode -j 1 (process)", len(data), t_sp_enc, sp_dec),
-            ("Spikey fast, ./decode (process, as the challenge runs it)", len(data), t_sp_enc, exe_dec),
-            ("Spikey fast, codec.encode/decode (in-process)", len(data), t_sp_enc_in, sp_dec_in)):
+    rows = [("WavPack -hh / wvunpack (process)", os.path.getsize(wv), t_wv_enc, wv_dec)]
+    for level, (stream, t_sp_enc, t_sp_enc_in, sp_dec, exe_dec, sp_dec_in) in coded.items():
+        size = stream.stat().st_size
+        rows += [(f"Spikey {level}, spikey encode/decode -j 1 (process)", size, t_sp_enc, sp_dec),
+                 (f"Spikey {level}, ./decode (process, as the challenge runs it)", size, t_sp_enc, exe_dec),
+                 (f"Spikey {level}, codec.encode/decode (in-process)", size, t_sp_enc_in, sp_dec_in)]
+    for name, size, t_e, times in rows:
         t = statistics.median(times)
         print(f"| {name} | {len(raw) / size:.3f} | {t_e:.2f} | {t:.3f} ({min(times):.3f}-{max(times):.3f}) "
               f"| {mb / t:.1f} | {n / t / 1e6:.2f} |")
-    for name, times in (("spikey decode -j 1", sp_dec), ("./decode", exe_dec), ("in-process decode", sp_dec_in)):
-        print(f"{name} / wvunpack wall time: {statistics.median(times) / statistics.median(wv_dec):.2f}")
+    for level, (_, _, _, sp_dec, exe_dec, sp_dec_in) in coded.items():
+        for name, times in (("spikey decode -j 1", sp_dec), ("./decode", exe_dec), ("in-process decode", sp_dec_in)):
+            print(f"{level}: {name} / wvunpack wall time: {statistics.median(times) / statistics.median(wv_dec):.2f}")
     return wav
 
 
@@ -515,6 +523,7 @@ def main():
     ap.add_argument("--long-runs", type=int, default=5, help="alternating decode runs on the long file")
     ap.add_argument("--jobs-runs", type=int, default=3, help="runs per -j setting")
     ap.add_argument("--tiles", type=int, default=10)
+    ap.add_argument("--long-levels", default="fast,default")
     ap.add_argument("--parts", default="challenge,multi,long,jobs,evals")
     ap.add_argument("--plot", metavar="PNG", help="also draw ratio against decode MB/s (needs matplotlib)")
     ap.add_argument("--count-evals", action="store_true", help=argparse.SUPPRESS)
@@ -548,7 +557,8 @@ def main():
             panels["multichannel recordings (4 files)"] = table(items, results, per_item=True)
         if args.plot and panels:
             plot(panels, args.plot)
-        wav = long_part(tmp, args.tiles, args.long_runs) if "long" in parts or "jobs" in parts else None
+        wav = (long_part(tmp, args.tiles, args.long_runs, args.long_levels.split(","))
+               if "long" in parts or "jobs" in parts else None)
         if "jobs" in parts:
             jobs_part(tmp, wav, args.jobs_runs)
     finally:
