@@ -383,8 +383,10 @@ def read_channel(r: Reader, frames: int, last: bool = False) -> Channel:
     coding &= ~(LINKED | LOOP | USES)
     if coding == VERBATIM and not (linked or named or some):
         return Channel(CodeSet(VERBATIM), 0, [], r.take(2 * frames))
-    if coding not in (ADC, LATTICE, VALUE_SET) or (some and not linked):
-        raise SpikeyError(f"corrupt stream: unknown coding {coding}" + (" (USES without LINKED)" if some else ""))
+    if coding not in (ADC, LATTICE, VALUE_SET):
+        raise SpikeyError(f"corrupt stream: unknown coding {coding}")
+    if some and not linked:
+        raise SpikeyError("corrupt stream: a record using some refs is not linked")
     loop = r.byte() if named else None
     if loop is not None and loop >= len(LOOPS):
         raise SpikeyError(f"corrupt stream: unknown loop {loop}")
