@@ -111,16 +111,20 @@ def _best(x, model, aux, moves, profile, own_loop, n_refs):
 def _best_of(options, model, aux, moves, profile, own_loop, n):
     """(record, surprises, option) of the shortest record among the options, judged on the
     profile's trial length of first samples (all of them when that is fewer or 0, and then the trial
-    is the record): payload scaled to the whole length, plus the record's fixed fields."""
+    is the record): payload scaled to the whole length, plus the record's fixed fields. A loop other
+    than the profile's own must be shorter by its margin (own_margin) to be chosen."""
     trial = min(n, profile.trial_samples or n)
+
+    def weight(option):
+        return 1.0 if option[6] == profile.loops[0] else 1.0 + profile.own_margin
     if len(options) == 1 or trial == n:
         coded = [(*_record(option, model, aux, moves, own_loop), option) for option in options]
-        return min(coded, key=lambda r: len(stream.write_channel(r[0])))
+        return min(coded, key=lambda r: len(stream.write_channel(r[0])) * weight(r[2]))
 
     def estimate(option):
         record, _ = _record(option, model, aux, moves, own_loop, trial)
         fixed = len(stream.write_channel(record)) - len(record.payload)
-        return fixed + len(record.payload) * n / max(trial, 1)
+        return (fixed + len(record.payload) * n / max(trial, 1)) * weight(option)
     option = min(options, key=estimate)
     return (*_record(option, model, aux, moves, own_loop), option)
 

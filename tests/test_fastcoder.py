@@ -124,3 +124,9 @@ def test_the_spec_decodes_spikeys_fast_payloads(x):
         bins = decode_fast(record.payload, len(x), E, refs, record.loop == profiles.LMS_STAGE)
         assert bins == table.indices(x[:, c])[0].tolist()
         linear.append(table.centres[bins])
+
+
+def test_the_cases_above_reach_the_stage():
+    """The stage's spec is checked only where the encoder chose it: in the linked channels' case."""
+    records = channels_of(codec.encode_samples(common_mode(1500, 3, seed=2), level="fast"))
+    assert any(r.loop == profiles.LMS_STAGE for r in records)
