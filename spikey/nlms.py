@@ -11,16 +11,9 @@ IEEE basic operations in a fixed order, so its bits are the same on every machin
 len(v); a stage of no taps predicts 0 and learns nothing.
 """
 from spikey.jit import njit
+from spikey.predictor import predict  # noqa: F401  (the stage's prediction: the dot product v . r, in order)
 
 EPS = 1.0                # a unit of the linearised axis, squared: no division by a silent channel's zeros
-
-
-@njit(cache=True, inline="always")
-def predict(v, r):
-    p = 0.0
-    for i in range(len(v)):
-        p += v[i] * r[i]
-    return p
 
 
 @njit(cache=True, inline="always")
