@@ -64,7 +64,7 @@ def _loops(profile, linked: bool) -> list:
     return loops
 
 
-def _record(option, model, aux, moves, own_loop, n=None, lags=len(crosschannel.LAGS)):
+def _record(option, model, aux, moves, own_loop, n=None):
     """(record, the samples' surprises or None) of one option, over the first n samples (all: None);
     aux: the refs' inputs (the RLS loops', the fast loop's); own_loop: the stream's level's, which a record
     need not name."""
@@ -72,7 +72,7 @@ def _record(option, model, aux, moves, own_loop, n=None, lags=len(crosschannel.L
     part = slice(None) if n is None else slice(0, n)
     surprises = None
     linked = uses > 0
-    refs = None
+    refs, lags = None, len(crosschannel.LAGS)
     if linked:          # the first uses refs' columns: one each for the fast loop, one per lag for the RLS loops
         integer = loop in profiles.INTEGER
         refs = np.ascontiguousarray(aux[integer][part, :uses * (1 if integer else lags)])
