@@ -370,7 +370,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
-    stream.check_range("rate", rate, 0, stream.MAX_RATE)
+    rate = whole_rate(rate)
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
@@ -510,6 +510,17 @@ def decode(data: bytes, model=None, start=None, stop=None) -> bytes:
     return out.getvalue()
 
 
+def whole_rate(rate) -> int:
+    """A sampling rate as the stream holds it: a whole number of samples per second, given as an int or
+    an integer-valued float (SpikeInterface's get_sampling_frequency() returns floats), within the field."""
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise SpikeyError(f"rate must be a number of samples per second, not {rate!r}")
+    if not float(rate).is_integer():
+        raise SpikeyError(f"rate must be a whole number of samples per second, not {rate}")
+    stream.check_range("rate", int(rate), 0, stream.MAX_RATE)
+    return int(rate)
+
+
 def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers: int = 1) -> bytes:
     """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order;
     level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once."""
@@ -518,7 +529,7 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
             x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS):
         raise SpikeyError(f"samples must be int16 or uint16 shaped (frames,) or (frames, channels), "
                           f"not {x.dtype} {x.shape}")
-    stream.check_range("rate", rate, 0, stream.MAX_RATE)
+    rate = whole_rate(rate)
     x2 = x if x.ndim == 2 else x[:, None]
     unsigned = x.dtype == np.uint16
     layout = Layout(stream.ARRAY, b"", b"", x2.shape[0], x2.shape[1], rate, one_dim=x.ndim == 1, canonical=True,

@@ -37,9 +37,15 @@ def probe(f, size: int, channels: int | None = None, rate: int = 0, extension: s
     f.seek(0)
     magic = f.read(12)
     if magic[:4] == b"RIFF" and magic[8:12] == b"WAVE":
-        return wavfile.parse(f, size)
+        layout = wavfile.parse(f, size)
+        if layout is not None and rate and rate != layout.rate:
+            raise SpikeyError(f"--rate {rate} disagrees with the WAV's own rate, {layout.rate}")
+        return layout
     if magic[:6] == NPY_MAGIC:
-        return npyfile.parse(f, size)
+        layout = npyfile.parse(f, size)
+        if layout is not None:
+            layout.rate = rate          # a .npy has no rate: the stream keeps the one given (spikey info shows it)
+        return layout
     if channels is None:
         raise SpikeyError("not a WAV or .npy file (raw int16 needs its channel count: spikey encode --channels N)")
     stream.check_range("--channels", channels, 1, stream.MAX_CHANNELS)

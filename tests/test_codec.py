@@ -232,6 +232,30 @@ def test_threads_coding_side_by_side_give_what_one_thread_gives(adc_signal, leve
     assert together == alone and all(np.array_equal(y, x) for x, y in zip(xs, back, strict=True))
 
 
+def test_a_whole_rate_given_as_a_float_is_taken_and_a_fractional_one_refused():
+    """SpikeInterface's get_sampling_frequency() gives floats: 40000.0 crashed after all the coding."""
+    x = np.zeros((100, 2), np.int16)
+    for rate in (40000.0, np.float64(30000.0), np.int32(160)):
+        data = codec.encode_samples(x, rate=rate)
+        assert opened(data).header.rate == int(rate) and np.array_equal(codec.decode_samples(data), x)
+    assert opened(codec.encode(b"\1\2" * 10, channels=1, rate=19531.0)).header.rate == 19531
+    for rate, message in ((40000.5, "whole number"), ("40000", "a number"), (True, "a number")):
+        with pytest.raises(SpikeyError, match=message):
+            codec.encode_samples(x, rate=rate)
+
+
+def test_a_rate_given_for_an_npy_is_kept_and_one_a_wav_contradicts_is_refused(tmp_path, recording):
+    x = np.arange(-300, 300, dtype=np.int16).reshape(-1, 2)
+    np.save(tmp_path / "x.npy", x)
+    raw = (tmp_path / "x.npy").read_bytes()
+    data = codec.encode(raw, rate=30000)
+    assert opened(data).header.rate == 30000 and codec.decode(data) == raw
+    wav_rate = opened(codec.encode(recording)).header.rate
+    assert opened(codec.encode(recording, rate=wav_rate)).header.rate == wav_rate
+    with pytest.raises(SpikeyError, match="disagrees with the WAV's own rate"):
+        codec.encode(recording, rate=wav_rate + 1)
+
+
 @pytest.mark.parametrize("rate", [-1, 1 << 32])
 def test_a_rate_no_stream_can_hold_is_refused(rate):
     """The encoder refuses what a decoder would refuse (before: -1 never ended, 2^32 made a stream the
