@@ -2,7 +2,7 @@
 import hashlib
 import os
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"          # writes stream format 3
 
 
 class SpikeyError(Exception):

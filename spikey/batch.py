@@ -145,7 +145,8 @@ def run_dask(work, jobs, options, address, advance=lambda: None) -> list:
         from distributed import Client
         from distributed import as_completed as completed
     except ImportError:
-        raise SpikeyError("--scheduler needs Dask: pip install 'spikey[dask]'") from None
+        raise SpikeyError("--scheduler needs Dask: install Spikey's dask extra "
+                          "(pip install -e '.[dask]' in its checkout)") from None
     with Client(address) as client:
         futures = client.map(code_one, [work] * len(jobs), [s for s, _ in jobs], [d for _, d in jobs],
                              [options] * len(jobs), pure=False)

@@ -22,3 +22,13 @@ def test_snippet_runs(needs, code, tmp_path):
         if module:
             pytest.importorskip(module, exc_type=ImportError)   # spikey.zarr under zarr 2: ImportError
     fresh_python(code, cwd=tmp_path)
+
+
+def test_the_distribution_is_spikey_codec_and_registers_both_codecs():
+    """`spikey` on the package index is an unrelated project: ours installs as spikey-codec, imports as spikey."""
+    from importlib.metadata import distribution, entry_points
+
+    import spikey
+    assert distribution("spikey-codec").version == spikey.__version__
+    for group in ("numcodecs.codecs", "zarr.codecs"):
+        assert "spikey-codec" in {e.dist.name for e in entry_points(group=group) if e.name == "spikey"}

@@ -51,7 +51,8 @@ def _refusal(out, codecs, jobs, channels, rate) -> str | None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return "spikey report draws with matplotlib: pip install 'spikey[report]'"
+        return ("spikey report draws with matplotlib: install Spikey's report extra "
+                "(pip install -e '.[report]' in its checkout)")
     missing = [c for c in codecs if not shutil.which(CODECS[c][0])]
     if missing:
         return f"--compare {missing[0]}: the {CODECS[missing[0]][0]} executable is not on PATH"
