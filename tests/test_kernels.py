@@ -1,5 +1,8 @@
 """The ahead-of-time kernels must give the same bytes as the numba JIT kernels they are built from."""
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -127,3 +130,18 @@ def test_the_kernels_let_other_threads_run(kind):
     printed = fresh_python(GIL_SCRIPT, SAMPLES[0], "ahead-of-time" if kind == "aot" else "numba JIT",
                            SPIKEY_KERNELS=kind)
     assert printed.split() == ["True"] * 4
+
+
+def test_the_first_use_says_it_compiles_and_a_warm_cache_says_nothing(tmp_path):
+    """A fresh environment used to stall silently for tens of seconds a level while numba compiled."""
+    script = "import sys; from spikey import kernels; print(kernels.KIND)"
+    cold = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), SPIKEY_KERNELS="jit",
+                                   NUMBA_CACHE_DIR=str(tmp_path / "cache")))
+    assert cold.returncode == 0 and cold.stderr.count("\n") == 1, cold.stderr
+    assert "compiling the coding kernels once" in cold.stderr and str(tmp_path / "cache") in cold.stderr
+    assert (tmp_path / "cache").is_dir()        # made as the kernels were defined: the next use is quiet
+    warm = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), SPIKEY_KERNELS="jit",
+                                   NUMBA_CACHE_DIR=str(tmp_path / "cache")))
+    assert warm.returncode == 0 and warm.stderr == ""
