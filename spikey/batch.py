@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikey import SpikeyError, cli, stream
+from spikey import SpikeyError, fileio, stream
 from spikey.progress import progress
 
 
@@ -65,7 +65,7 @@ def plan(work: str, inputs, outdir, force: bool) -> Plan:
 
 def _output_name(work: str, src: Path) -> str:
     """The name src's output gets in the output folder: one name there, never a path out of it."""
-    name = src.stem + (".brainwire" if work == "encode" else cli.decoded_extension(src))
+    name = src.stem + (".brainwire" if work == "encode" else fileio.decoded_extension(src))
     if os.path.basename(name) != name or name in (".", ".."):
         raise SpikeyError(f"its output name {name!r} is not a file name")
     return name
@@ -100,7 +100,7 @@ def check_options(options: dict):
 def code_one(work: str, src, dst, options: dict):
     """None, or a one-line message saying why src failed. Runs in a worker process."""
     try:
-        (cli.encode_path if work == "encode" else cli.decode_path)(str(src), str(dst), **options)
+        (fileio.encode_path if work == "encode" else fileio.decode_path)(str(src), str(dst), **options)
     except SpikeyError as e:
         return f"error: {src}: {e}"
     except MemoryError:

@@ -6,6 +6,7 @@ starts a process per recording and start-up time dominates there.
 import sys
 
 from spikey import SpikeyError
+from spikey.fileio import decode_path, encode_path
 
 
 def _interrupts_end_the_process():
@@ -14,33 +15,6 @@ def _interrupts_end_the_process():
     as SIGTERM does. write_atomic installs its own handlers for the write itself."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
-    """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
-    file at dst, there already or appearing meanwhile, is kept and src refused."""
-    from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
-        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
-                          workers=workers, level=level)
-
-
-def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):
-    from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size), fileio.atomic_output(dst, _mode(f), replace) as out:
-        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
-
-
-def decoded_extension(src) -> str:
-    """The extension a stream decodes to (its container's), read from its header."""
-    from spikey import codec, fileio
-    with fileio.opened_input(src) as (f, size):
-        return codec.extension_of(codec.Opened(f, size).header)
-
-
-def _mode(f) -> int:
-    import os
-    return os.fstat(f.fileno()).st_mode & 0o777
 
 
 def _run_one(argv, name, usage, work):

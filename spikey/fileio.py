@@ -1,4 +1,6 @@
-"""Reading inputs and writing outputs atomically: a file appears whole under its name or not at all.
+"""Reading inputs and writing outputs atomically: a file appears whole under its name or not at all; and
+coding one file into another (encode_path, decode_path), which ./encode, ./decode, the CLI and its batches
+share (cli -> batch -> fileio -> codec, one way).
 
 Plain os.path, not pathlib: pathlib's import alone is ~8 ms of a per-file process's start-up."""
 import contextlib
@@ -199,3 +201,31 @@ def _through_temporary(path):
                     f.write(chunk)
         except OSError as e:
             raise SpikeyError(f"cannot write {path}: {e.strerror}") from None
+
+
+# ---- a file in, a file out: ./encode, ./decode, spikey encode/decode and their batches -----------------
+
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
+    """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
+    file at dst, there already or appearing meanwhile, is kept and src refused."""
+    from spikey import codec
+    with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
+        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
+                          workers=workers, level=level)
+
+
+def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):
+    from spikey import codec
+    with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
+        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
+
+
+def decoded_extension(src) -> str:
+    """The extension a stream decodes to (its container's), read from its header."""
+    from spikey import codec
+    with opened_input(src) as (f, size):
+        return codec.extension_of(codec.Opened(f, size).header)
+
+
+def _mode(f) -> int:
+    return os.fstat(f.fileno()).st_mode & 0o777

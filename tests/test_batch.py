@@ -66,10 +66,10 @@ def out_of_memory(src, dst, **options):
     return ENCODE_PATH(src, dst, **options)
 
 
-CODE_ONE, ENCODE_PATH = batch.code_one, cli.encode_path
+CODE_ONE, ENCODE_PATH = batch.code_one, fileio.encode_path
 
 
-@pytest.mark.parametrize("where,fault", [(batch, dying), (cli, out_of_memory)], ids=["worker killed", "MemoryError"])
+@pytest.mark.parametrize("where,fault", [(batch, dying), (fileio, out_of_memory)], ids=["worker killed", "MemoryError"])
 def test_a_failing_worker_costs_only_its_own_file(two_folders, capsys, monkeypatch, where, fault):
     t = two_folders
     for name in ("y", "z"):
