@@ -1,14 +1,16 @@
-"""The cascade loop (loop 3): RLS -> normalised LMS on its residual -> a scale no burst throws off ->
-learned head -> Gaussian bins -> range coder.
+"""The cascade loops (loops 3-6): RLS -> one or two normalised LMS stages on its residual -> a scale no
+burst throws off -> learned head -> Gaussian bins -> range coder.
 
 Built for the recordings the default loop (spikey/coder.py) was not shaped on: wideband cortex and
 probe data, whose slow waves and bursts leave an RLS's residual with structure (spikey/nlms.py) and
-its squared-error variance swinging. Per sample t, in order (docs/format.md section 4.8):
-    mu1 = w.h                                 RLS of order ORDER (forgetting FORGET) and the refs' inputs
-    mu  = mu1 + v.r                           nlms stage on the RLS's last residuals r
+its squared-error variance swinging. Per sample t, in order (docs/format.md section 4.8), with the
+record's shape (shape_of) setting the RLS order and the stages:
+    mu1 = w.h                                 RLS (forgetting FORGET) on the channel's past and the refs' inputs
+    mu2 = mu1 + v1.r1,  mu = mu2 + v2.r2      the stages, each on the last residuals of the one before
     sigma = SIGMA_PER_MAE * mae               mae: running mean of |y - mu|, rate MAE_RATE
     the head's shift and factor, as in the default loop, on (mu, sigma)
-and once y is known, each stage learns from its own error: the RLS from y - mu1, the stage from y - mu.
+and once y is known, each stage learns from its own error: the RLS from y - mu1, the first stage from
+y - mu2, the second from y - mu.
 An RLS of order 8 with the stage codes as well as order 16 alone (docs/model.md) at a quarter of the
 O(n^2) update: this loop is also the cheap one to decode.
 """
@@ -25,13 +27,13 @@ FORGET = 0.99995         # a longer memory than the default loop's: the stages a
 MAE_RATE = 1.0 / 32
 SIGMA_PER_MAE = 1.2533141373155001      # sqrt(pi / 2): a Gaussian's sigma over its mean absolute deviation
 SIGMA_MIN = 0.01         # the default loop's sqrt(VAR_MIN)
-SHAPES = 4               # a record's shape: bit 0 an RLS of order 16 (else 8), bit 1 two stages (else one)
 
 
 @njit(cache=True, inline="always")
 def shape_of(shape):
-    """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape. One
-    stage: 16 taps at 2^-7; two: 32 at 2^-6, then 16 at 2^-7 on its residual (docs/model.md)."""
+    """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape (loop
+    - profiles.CASCADE): bit 0 an RLS of order 16, else 8; bit 1 two stages, 32 taps at 2^-6 then 16 at
+    2^-7 on its residual, else one of 16 taps at 2^-7 (docs/model.md)."""
     order = 16 if shape & 1 else 8
     if shape & 2:
         return order, 32, 1.0 / 64, 16, 1.0 / 128
@@ -39,32 +41,20 @@ def shape_of(shape):
 
 
 @njit(cache=True)
-def _new_state(shape, n_scratch, n_rec, n_aux):
-    """One flat array: RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec)."""
-    order, taps1, _, taps2, _ = shape_of(shape)
-    n = order + n_aux
-    s = np.zeros(n + n * n + n + n + 2 * taps1 + 2 * taps2 + 1 + net.ERRORS + net.N_INPUTS + n_scratch + n_rec)
-    views = _views(s, shape, n_scratch, n_rec, n_aux)
-    pred.reset(views[0], views[1])
-    views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
-    return s
-
-
-@njit(cache=True)
 def new_views(shape, b1, wr, aux):
-    """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux, as _views slices it."""
-    sizes = net.state_sizes(b1, wr)
-    return _views(_new_state(shape, *sizes, aux.shape[1]), shape, *sizes, aux.shape[1])
-
-
-@njit(cache=True)
-def _views(s, shape, n_scratch, n_rec, n_aux):
+    """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux: one flat array, sliced
+    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae and head (errors, x, z, rec)."""
     order, taps1, _, taps2, _ = shape_of(shape)
-    n = order + n_aux
+    n_scratch, n_rec = net.state_sizes(b1, wr)
+    n = order + aux.shape[1]
     sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec)
     a = np.cumsum(np.array((0,) + sizes))
-    return (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
-            s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]])
+    s = np.zeros(a[-1])
+    views = (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
+             s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]])
+    pred.reset(views[0], views[1])
+    views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
+    return views
 
 
 @njit(cache=True, inline="always")
@@ -99,12 +89,6 @@ def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t,
     pred.learn(w, P, h, gain, y - mu1, y, order, FORGET)
 
 
-@njit(cache=True, inline="always")
-def _set_aux(h, aux, i, order):
-    for j in range(aux.shape[1]):
-        h[order + j] = aux[i, j]
-
-
 # The loops run on state the caller allocated and sliced, compiled without numba's reference counting
 # (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time.
 
@@ -117,7 +101,7 @@ def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
     for i in range(len(idx)):
-        _set_aux(h, aux, i, order)
+        pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
         k = idx[i]
@@ -137,7 +121,7 @@ def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, sha
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
     for i in range(len(idx)):
-        _set_aux(h, aux, i, order)
+        pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
         target = rc.decode_target(st, total)

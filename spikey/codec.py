@@ -132,7 +132,7 @@ def _best_of(options, model, aux, moves, profile, own_loop, n):
 def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None):
     """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
     verbatim, or through the model on a code set, by one of the level's loops, with or without a head
-    and its refs' inputs aux (refs_inputs; for MiddleOut, their surprises moves). The linearised
+    and its refs' inputs aux (all_ref_inputs; for MiddleOut, their surprises moves). The linearised
     samples and surprises (None unless linear; surprises None where no RLS coded it) are what channels
     linked to this one are predicted from."""
     n_refs = 0 if aux is None else aux[1].shape[1]
@@ -194,7 +194,7 @@ def ref_inputs(linear: list, loop: int) -> np.ndarray:
     return crosschannel.fixed_refs(linear) if loop in profiles.INTEGER else crosschannel.inputs(linear)
 
 
-def refs_inputs(linear: list) -> tuple:
+def all_ref_inputs(linear: list) -> tuple:
     """What every loop may take from a linked channel's refs, for the encoder to try them all: the RLS
     loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER)."""
     return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS)
@@ -217,7 +217,7 @@ def encode_block(x: np.ndarray, samples_crc: int, model, refs: list, profile=pro
     wanted = {j for r in refs for j in r}
     middleout = profiles.MIDDLEOUT in profile.loops
     for c in range(x.shape[1]):
-        aux = refs_inputs([linear[j] for j in refs[c]]) if refs[c] else None
+        aux = all_ref_inputs([linear[j] for j in refs[c]]) if refs[c] else None
         moves = ref_moves([surprises[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
         record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves)
         records.append(record)

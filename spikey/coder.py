@@ -94,12 +94,6 @@ def observe(w, P, h, gain, var, errors, var_rate, t, y, mu):
     pred.update(w, P, h, gain, var, var_rate, t, y, mu)
 
 
-@njit(cache=True, inline="always")
-def _set_aux(h, aux, i):
-    for j in range(aux.shape[1]):
-        h[pred.ORDER + j] = aux[i, j]
-
-
 @njit(cache=True, _nrt=False, nogil=True)
 def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w2, b2, s, st, out, surprises):
     """Code idx, continuing from state s and range-coder state st; bytes go to out from st[4] on.
@@ -112,7 +106,7 @@ def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w
     c, Pm, gm = _moves(s, moves.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        _set_aux(h, aux, i)
+        pred.set_inputs(h, aux, i, pred.ORDER)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
@@ -145,7 +139,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
     c, Pm, gm = _moves(s, moves.shape[1])
     t0 = np.int64(s[0])
     for i in range(len(idx)):
-        _set_aux(h, aux, i)
+        pred.set_inputs(h, aux, i, pred.ORDER)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         target = rc.decode_target(st, total)

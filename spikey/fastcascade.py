@@ -56,13 +56,8 @@ def _stage_update(v, r, power, err, residual):
 @njit(cache=True, inline="always")
 def _predict(w, d, v, r, last, mae, edges, acc):
     """(the fast loop's mean, the cascade's mean, width, 2^INV_BITS / width); acc: the links' part."""
-    for i in range(fc.TAPS):
-        acc += w[i] * d[i]
-    lo, hi = edges[0] - (1 << fc.FX), edges[len(edges) - 1] + (1 << fc.FX)
-    mean1 = min(max(last + (acc >> fc.W_SHIFT), lo), hi)
-    mean = min(max(mean1 + _stage_predict(v, r), lo), hi)
-    s = max(mae + (mae >> 2), fc.S_MIN)
-    return mean1, mean, s, (1 << fc.INV_BITS) // s
+    mean1, s, inv = fc.predict(w, d, last, mae, edges, acc)
+    return mean1, fc.clamped(mean1 + _stage_predict(v, r), edges), s, inv
 
 
 @njit(cache=True, inline="always")

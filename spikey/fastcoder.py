@@ -86,10 +86,20 @@ def predict(w, d, last, mae, edges, acc):
     the links' part of the sum (refs_sum; 0 for a channel without links)."""
     for i in range(TAPS):
         acc += w[i] * d[i]
-    mean = last + (acc >> W_SHIFT)
-    mean = min(max(mean, edges[0] - (1 << FX)), edges[len(edges) - 1] + (1 << FX))
+    return clamped(last + (acc >> W_SHIFT), edges), *width(mae)
+
+
+@njit(cache=True, inline="always")
+def clamped(mean, edges):
+    """A mean kept within a unit of the table's ends."""
+    return min(max(mean, edges[0] - (1 << FX)), edges[len(edges) - 1] + (1 << FX))
+
+
+@njit(cache=True, inline="always")
+def width(mae):
+    """(width, 2^INV_BITS / width) of the Gaussian from the mean absolute error."""
     s = max(mae + (mae >> 2), S_MIN)
-    return mean, s, (1 << INV_BITS) // s
+    return s, (1 << INV_BITS) // s
 
 
 @njit(cache=True, inline="always")

@@ -88,13 +88,12 @@ class Model:
     def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None, stage=False) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
         kernel = kernels.decode_fast_cascade if stage else kernels.decode_fast
-        return _decodable(kernel(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, _GUESSES, table.cells,
-                                 _none(n, refs, np.int64)))
+        return _decodable(kernel(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, dist.GUESSES,
+                                 table.cells, _none(n, refs, np.int64)))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)
 _NO_HEAD = tuple(part[0] for part in net.untrained_heads())
-_GUESSES = dist.GUESSES
 
 
 def _decodable(idx: np.ndarray) -> np.ndarray:

@@ -57,6 +57,14 @@ def scale(var):
 
 
 @njit(cache=True, inline="always")
+def set_inputs(h, aux, i, order):
+    """The other channels' inputs to the prediction of sample i (aux's row i), after the channel's own
+    order past values in the regressor h."""
+    for j in range(aux.shape[1]):
+        h[order + j] = aux[i, j]
+
+
+@njit(cache=True, inline="always")
 def update(w, P, h, gain, var, var_rate, t, y, mu):
     """Learn from sample t, whose linearised value is y and prediction was mu.
 

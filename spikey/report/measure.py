@@ -30,7 +30,7 @@ def ideal_bits(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b
     n = len(idx)
     bits, means, inv_sigmas, surprises = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
-        coder._set_aux(h, aux, i)
+        pred.set_inputs(h, aux, i, pred.ORDER)
         mu, mean, inv_sigma = coder.predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         coded, move = mo.moved(c, moves, i, mean, inv_sigma)
         k = idx[i]
