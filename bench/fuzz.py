@@ -320,7 +320,7 @@ def _code_set(rng: random.Random) -> CodeSet:
 def _change_channel(rng: random.Random, h: stream.Header, block: bytes, i: int) -> bytes:
     """Block i read into channels, one channel's field (or the samples CRC) changed, written back."""
     a, b = h.block_span(i)
-    channels, samples_crc = stream.read_block(block, h, b - a)
+    channels, samples_crc, _ = stream.read_block(block, h, b - a)
     c = rng.randrange(len(channels))
     ch = channels[c]
     what = rng.choice(["code set", "code set", "head", "exceptions", "payload", "payload", "samples crc",

@@ -196,7 +196,7 @@ def stream_cases(raw: bytes, other_raw: bytes):
 
     def forged_channel(change, samples_crc=None):
         h = opened(data).header
-        [ch], crc = stream.read_block(blocks[0], h, h.frames)
+        [ch], crc, _ = stream.read_block(blocks[0], h, h.frames)
         change(ch)
         return assemble(header, [stream.write_block([ch], crc if samples_crc is None else samples_crc)], file_crc)
 

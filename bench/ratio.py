@@ -66,7 +66,7 @@ def stream_channels(data: bytes) -> list:
     out = []
     for i in range(h.n_blocks):
         a, b = h.block_span(i)
-        channels, _ = stream.read_block(s.block_bytes(i), h, b - a)
+        channels = stream.read_block(s.block_bytes(i), h, b - a)[0]
         out.append((a, b, channels))
     return out
 

@@ -95,6 +95,13 @@ def check_options(options: dict):
     for key, (low, high) in bounds.items():
         if options.get(key) is not None:
             stream.check_range(f"--{key}", options[key], low, high)
+    if options.get("max_error") not in (None, 0, "0"):
+        import numpy as np
+        from spikey import quantiser
+        try:
+            quantiser.bounds(options["max_error"], np.zeros((2, 1), np.int16))
+        except SpikeyError as e:
+            raise SpikeyError(f"--max-error: {e}") from None
 
 
 def code_one(work: str, src, dst, options: dict):
@@ -161,6 +168,14 @@ def run_dask(work, jobs, options, address, advance=lambda: None) -> list:
         return results
 
 
+def _say_reproductions(decoded):
+    """One line for each decoded stream that was near-lossless: its file is not the original."""
+    for src in decoded:
+        note = fileio.reproduction(str(src))
+        if note:
+            print(note)
+
+
 def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **options) -> int:
     """The batch's exit status: 0 if every input was written, 1 if any failed, 2 if refused whole."""
     if jobs is not None and jobs < 1:
@@ -188,6 +203,8 @@ def run(work: str, inputs, outdir, jobs=None, force=False, scheduler=None, **opt
         print(f"{work} interrupted: the files finished are whole, and none is left half-written", file=sys.stderr)
         return 130
     failed = p.failed + [r for r in results if r]
+    if work == "decode":
+        _say_reproductions(src for (src, _), r in zip(p.jobs, results, strict=True) if not r)
     for message in failed:
         print(message, file=sys.stderr)
     total = len(p.jobs) + len(p.failed)

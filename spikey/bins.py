@@ -54,6 +54,11 @@ class BinTable:
         return np.minimum(found, len(self.values) - 1).astype(np.int32)
 
     @cached_property
+    def coarse(self) -> dict:
+        """By error bound: this table's bins grouped under it (spikey/quantiser.py keeps them here)."""
+        return {}
+
+    @cached_property
     def _lookup(self):
         """By 16-bit value + 32768: the nearest bin's value (ties to the lower), and whether it is exact."""
         every = np.arange(-32768, 32768)

@@ -4,6 +4,7 @@ encode_main/decode_main import only what one file needs (no typer), because the 
 starts a process per recording and start-up time dominates there.
 """
 import sys
+from functools import partial
 
 from spikey import SpikeyError
 from spikey.fileio import decode_path, encode_path
@@ -49,7 +50,8 @@ def _end_the_process():
 def _main(argv, name, usage):
     """./encode or ./decode; given argv (tests), it returns instead of ending the process."""
     _interrupts_end_the_process()
-    _run_one(sys.argv[1:] if argv is None else argv, name, usage, encode_path if name == "encode" else decode_path)
+    work = encode_path if name == "encode" else partial(decode_path, exact=True)
+    _run_one(sys.argv[1:] if argv is None else argv, name, usage, work)
     if argv is None:
         _end_the_process()
 
@@ -114,7 +116,11 @@ def _app():
                scheduler: str = scheduler_option,
                channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
                rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second"),
-               level: str = typer.Option("default", "--level", help="fast, default or max (docs/levels.md)")):
+               level: str = typer.Option("default", "--level", help="fast, default or max (docs/levels.md)"),
+               max_error: str = typer.Option("0", "--max-error",
+                                             help="near-lossless: every sample within K of the original, in the "
+                                                  "file's units, or auto:F, F times each channel's noise level "
+                                                  "(docs/near-lossless.md); 0: lossless")):
         """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
         from spikey import batch, profiles
         try:
@@ -123,7 +129,7 @@ def _app():
             print(f"error: --level: {e}", file=sys.stderr)
             raise typer.Exit(2) from None
         raise typer.Exit(batch.run("encode", inputs, out, jobs, force, scheduler, channels=channels, rate=rate,
-                                   level=level))
+                                   level=level, max_error=max_error))
 
     @app.command()
     def decode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,

@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 
-from spikey import SpikeyError, codesets, container, crosschannel, profiles, stream
+from spikey import SpikeyError, codesets, container, crosschannel, profiles, quantiser, stream
 from spikey import model as models
 from spikey.container import Layout
 
@@ -30,14 +30,21 @@ def block_frames(channels: int) -> int:
 
 # ---- one channel of one block -----------------------------------------------------------------------
 
-def _options(x, model, aux, profile, n_refs):
-    """Every way the level's profile may code x: (code set, bin indices, exceptions, table, head,
-    uses: how many of its n_refs refs it is predicted from, loop). The learned heads (of the level's own
-    network files, the first of the model's) were fitted to the challenge ADC: other code sets may go
-    without, and try only the first file's (max's LSTM costs several times the rest of the loop); the
-    fast loops have none."""
-    for code_set, idx, exceptions in codesets.candidates(x, model.adc):
-        table = code_set.table(model.adc)
+def _sets(x, model, quantised):
+    """[(code set, bin indices, exceptions, bin table)] to try for one channel's samples x: the lossless
+    candidates, or the one a near-lossless channel was quantised on (its groups are the table's bins)."""
+    if quantised is not None:
+        return [(quantised.code_set, quantised.idx, quantised.exceptions, quantised.table)]
+    return [(*found, found[0].table(model.adc)) for found in codesets.candidates(x, model.adc)]
+
+
+def _options(sets, model, profile, n_refs):
+    """Every way the level's profile may code a channel on one of the sets (_sets): (code set, bin
+    indices, exceptions, table, head, uses: how many of its n_refs refs it is predicted from, loop). The
+    learned heads (of the level's own network files, the first of the model's) were fitted to the
+    challenge ADC: other code sets may go without, and try only the first file's (max's LSTM costs several
+    times the rest of the loop); the fast loops have none."""
+    for code_set, idx, exceptions, table in sets:
         files = profile.networks if code_set.coding == codesets.ADC else profile.networks[:1]
         n_heads = models.of_networks(files).n_heads if profile.heads else 0
         for uses in _uses(profile, n_refs):
@@ -97,14 +104,14 @@ def _named(loop: int, own_loop: int, linked: bool) -> int | None:
     return None if loop == own_loop or same else loop
 
 
-def _best(x, model, aux, moves, profile, own_loop, n_refs):
-    """(record, surprises, option) of the shortest record the level's search finds, or its simpler
-    level's search, which it repeats (on the same links) and keeps where shorter: so no level's record
-    is longer than a simpler level's, but for a loop byte."""
-    found = _best_of(list(_options(x, model, aux, profile, n_refs)), model, aux, moves, profile, own_loop, len(x))
+def _best(sets, n, model, aux, moves, profile, own_loop, n_refs):
+    """(record, surprises, option) of the shortest record the level's search finds for a channel of n
+    samples, or its simpler level's search, which it repeats (on the same links) and keeps where shorter:
+    so no level's record is longer than a simpler level's, but for a loop byte."""
+    found = _best_of(list(_options(sets, model, profile, n_refs)), model, aux, moves, profile, own_loop, n)
     if profile.simpler is None:
         return found
-    simpler = _best(x, model, aux, moves, profiles.PROFILES[profiles.index(profile.simpler)], own_loop, n_refs)
+    simpler = _best(sets, n, model, aux, moves, profiles.PROFILES[profiles.index(profile.simpler)], own_loop, n_refs)
     return min((found, simpler), key=lambda r: len(stream.write_channel(r[0])))
 
 
@@ -129,14 +136,19 @@ def _best_of(options, model, aux, moves, profile, own_loop, n):
     return (*_record(option, model, aux, moves, own_loop), option)
 
 
-def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None):
+def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0], linear=True, moves=None,
+                   quantised=None):
     """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
     verbatim, or through the model on a code set, by one of the level's loops, with or without a head
     and its refs' inputs aux (all_ref_inputs; for MiddleOut, their surprises moves). The linearised
     samples and surprises (None unless linear; surprises None where no RLS coded it) are what channels
-    linked to this one are predicted from."""
+    linked to this one are predicted from. A near-lossless channel (quantised: quantiser.quantise of x)
+    codes its reconstruction."""
+    if quantised is not None:
+        x = quantised.samples
     n_refs = 0 if aux is None else aux[1].shape[1]
-    coded, surprises, option = _best(x, model, aux, moves, profile, profile.loops[0], n_refs)
+    coded, surprises, option = _best(_sets(x, model, quantised), len(x), model, aux, moves, profile,
+                                     profile.loops[0], n_refs)
     verbatim = stream.Channel(codesets.CodeSet(codesets.VERBATIM), 0, [], x.astype("<i2").tobytes())
     if len(stream.write_channel(verbatim)) <= len(stream.write_channel(coded)):
         return verbatim, _linear(x, None, None, linear), None
@@ -157,16 +169,17 @@ def loop_of(c: stream.Channel, profile) -> int:
 
 
 def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=profiles.PROFILES[0], linear=True,
-                   moves=None):
+                   moves=None, max_error=0):
     """(samples, linearised samples, surprises; both None unless linear, surprises None where no RLS
     coded it) of one channel record; refs: its refs' linearised samples (spikey/crosschannel.py makes its
-    loop's inputs of them), moves: their surprises' inputs to MiddleOut."""
+    loop's inputs of them), moves: their surprises' inputs to MiddleOut; max_error: the channel's bound
+    (its bins grouped under it)."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
         return x, _linear(x, None, None, linear), None
     if c.head >= model.n_heads and c.head != models.NO_HEAD:
         raise SpikeyError(f"stream asks for head {c.head}; its model has {model.n_heads}")
-    table = c.code_set.table(model.adc)
+    table = quantiser.coarse(c.code_set.table(model.adc), max_error)
     loop = loop_of(c, profile)
     aux = ref_inputs(refs[:c.uses], loop) if c.linked else None
     surprises = None
@@ -207,23 +220,26 @@ def ref_moves(surprises: list, n: int) -> np.ndarray:
 
 
 def _encode_with_crc(item, model, refs, profile) -> bytes:
-    return encode_block(item[0], item[1], model, refs, profile)
+    return encode_block(*item, model=model, refs=refs, profile=profile)
 
 
-def encode_block(x: np.ndarray, samples_crc: int, model, refs: list, profile=profiles.PROFILES[0]) -> bytes:
+def encode_block(x: np.ndarray, samples_crc: int, quantised=None, error=None, *, model, refs: list,
+                 profile=profiles.PROFILES[0]) -> bytes:
     """One block: frames x (n, channels) int16, each channel offered its refs' samples, and the
-    samples' CRC (chained: stream.samples_crc)."""
+    samples' CRC (chained: stream.samples_crc). Near-lossless: quantised[c], channel c's
+    quantiser.quantise (None: lossless), and the block's largest error (the CRC is its reconstruction's)."""
     records, linear, surprises = [], [], []
     wanted = {j for r in refs for j in r}
     middleout = profiles.MIDDLEOUT in profile.loops
     for c in range(x.shape[1]):
         aux = all_ref_inputs([linear[j] for j in refs[c]]) if refs[c] else None
         moves = ref_moves([surprises[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
-        record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves)
+        record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves,
+                                               None if quantised is None else quantised[c])
         records.append(record)
         linear.append(lin)
         surprises.append(surprise)
-    return stream.write_block(records, samples_crc)
+    return stream.write_block(records, samples_crc, error)
 
 
 def _decode_numbered(item, h, model) -> np.ndarray:
@@ -233,7 +249,7 @@ def _decode_numbered(item, h, model) -> np.ndarray:
 def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np.ndarray:
     """Block i's frames; chain: what its samples CRC continues from (Opened.chain)."""
     start, stop = h.block_span(i)
-    channels, samples_crc = stream.read_block(data, h, stop - start)
+    channels, samples_crc, _ = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
     linear, surprises = [], []
     profile = profiles.PROFILES[h.level]
@@ -242,7 +258,8 @@ def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np
         refs = [linear[j] for j in h.refs[c]]
         moves = (ref_moves([surprises[j] for j in h.refs[c][:channel.uses]], stop - start)
                  if channel.linked and loop_of(channel, profile) == profiles.MIDDLEOUT else None)
-        x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves)
+        x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves,
+                                                h.max_error(c))
         linear.append(lin)
         surprises.append(surprise)
     if stream.samples_crc(x, chain) != samples_crc:
@@ -253,12 +270,16 @@ def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np
 
 # ---- whole streams --------------------------------------------------------------------------------
 
-def _header(layout: Layout, model, refs, level: int) -> stream.Header:
+def _header(layout: Layout, model, refs, level: int, max_errors: list) -> stream.Header:
+    """max_errors: per channel (all 0: a lossless stream)."""
+    lossy = any(max_errors)
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
-             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if layout.unsigned else 0))
+             | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if layout.unsigned else 0)
+             | (stream.LOSSY if lossy else 0))
     return stream.Header(model.id, level, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
-                         layout.extension, refs)
+                         layout.extension, refs, stream.LOSSY_VERSION if lossy else stream.VERSION,
+                         list(max_errors) if lossy else [])
 
 
 def layout_of(h: stream.Header) -> Layout:
@@ -298,15 +319,21 @@ def in_order(work, items, workers: int):
 
 
 def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="default",
-                  whole_crc=None) -> None:
+                  whole_crc=None, max_error=0) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
-    summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file)."""
+    summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file).
+    max_error: the near-lossless bound (quantiser.bounds: K or "auto:F"; 0: lossless); the CRCs are then
+    the reconstruction's, what decoding gives."""
     number = profiles.index(level)
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
     first = frames_of(0, min(span, layout.frames))
     model = model or models.of_networks(profile.networks)
-    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number)
+    bounds = quantiser.bounds(max_error, first)
+    if any(bounds) and whole_crc is not None:
+        raise SpikeyError("near-lossless coding needs samples stored frame after frame (this .npy is in "
+                          "Fortran order: save it C-ordered)")
+    h = _header(layout, model, crosschannel.links(first, profile.max_refs, profile.min_r), number, bounds)
     header = _decodable(stream.write_header(h))
     running, chain = zlib.crc32(layout.prefix), zlib.crc32(header)
 
@@ -314,9 +341,10 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
         nonlocal running, chain
         for i in range(h.n_blocks):
             x = first if i == 0 else frames_of(*h.block_span(i))
-            running = zlib.crc32(x.astype("<i2", copy=False), running)
-            chain = stream.samples_crc(x, chain)
-            yield x, chain
+            item = quantiser.block(x, model.adc, bounds) if h.max_errors else (x,)
+            running = zlib.crc32(item[0].astype("<i2", copy=False), running)
+            chain = stream.samples_crc(item[0], chain)
+            yield item[0], chain, *item[1:]
 
     coded = in_order(partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(),
                      min(workers, h.n_blocks))
@@ -365,17 +393,21 @@ def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
-                level="default") -> None:
+                level="default", max_error=0) -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
-    workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
+    workers: threads coding blocks at once; level: a row of spikey/profiles.py; max_error: the
+    near-lossless bound (encode_frames)."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
     rate = whole_rate(rate)
     layout = container.probe(src, size, channels, rate, extension)
     if layout is None:
+        if max_error not in (0, "0"):
+            raise SpikeyError("near-lossless coding needs int16 samples (a WAV, .npy or raw int16 file); "
+                              "Spikey stores this file exact only: leave out --max-error")
         return _encode_generic(src, size, out, model or models.default(), extension)
     encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
-                  level=level, whole_crc=file_crc(src, size) if layout.planar else None)
+                  level=level, whole_crc=file_crc(src, size) if layout.planar else None, max_error=max_error)
 
 
 class Opened:
@@ -443,12 +475,16 @@ def _slice(h: stream.Header, start, stop) -> tuple[int, int]:
     return start, stop
 
 
-def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1) -> Layout:
+def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=1, exact=False) -> Layout:
     """Write the recording (or frames start..stop of it, in a plain container of its kind) to out,
     which must be readable and seekable, decoding blocks in that many threads. A whole file is read
-    back once written and checked against the stream's CRC of the original."""
+    back once written and checked against the stream's CRC of the original (of its reconstruction, for
+    a near-lossless stream, which exact refuses before writing anything)."""
     s = Opened(src, size, model)
     h = s.header
+    if exact and h.max_errors:
+        raise SpikeyError(f"a near-lossless stream (samples within {max(h.max_errors)} of the original) does not "
+                          "restore the exact file; decode it with spikey decode")
     whole = start is None and stop is None
     if h.container == stream.GENERIC:
         if not whole:
@@ -521,9 +557,10 @@ def whole_rate(rate) -> int:
     return int(rate)
 
 
-def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers: int = 1) -> bytes:
+def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers: int = 1, max_error=0) -> bytes:
     """Stream of int16 (or uint16) samples x shaped (frames,) or (frames, channels), any memory order;
-    level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once."""
+    level: fast, default or max (spikey/profiles.py); workers: threads coding blocks at once; max_error:
+    0 (lossless), a whole number K (every decoded sample within K of x) or "auto:F" (spikey/quantiser.py)."""
     x = np.asarray(x)
     if x.dtype not in (np.int16, np.uint16) or x.ndim not in (1, 2) or (
             x.ndim == 2 and not 1 <= x.shape[1] <= stream.MAX_CHANNELS):
@@ -540,7 +577,7 @@ def encode_samples(x, rate: int = 0, model=None, level: str = "default", workers
         return (part ^ np.uint16(0x8000)).view(np.int16) if unsigned else part
 
     out = io.BytesIO()
-    encode_frames(frames_of, layout, out, model, workers, level)
+    encode_frames(frames_of, layout, out, model, workers, level, max_error=max_error)
     return out.getvalue()
 
 

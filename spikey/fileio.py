@@ -205,19 +205,30 @@ def _through_temporary(path):
 
 # ---- a file in, a file out: ./encode, ./decode, spikey encode/decode and their batches -----------------
 
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True, max_error=0):
     """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
     file at dst, there already or appearing meanwhile, is kept and src refused."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
         codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
-                          workers=workers, level=level)
+                          workers=workers, level=level, max_error=max_error)
 
 
-def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):
+def decode_path(src, dst, start=None, stop=None, workers=1, replace=True, exact=False):
+    """Decode the stream src into dst; exact: refuse a near-lossless stream (the challenge's ./decode,
+    whose harness compares files byte for byte)."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
-        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
+        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers, exact=exact)
+
+
+def reproduction(src) -> str | None:
+    """What a near-lossless stream's decoded file is, in one line (None for an exact one)."""
+    from spikey import codec
+    with opened_input(src) as (f, size):
+        bound = codec.Opened(f, size).header.max_errors
+    return f"{src}: a close reproduction, every sample within {max(bound)} of the original " \
+           "(a near-lossless stream)" if bound else None
 
 
 def decoded_extension(src) -> str:

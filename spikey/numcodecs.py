@@ -5,10 +5,11 @@ SpikeInterface, hdmf-zarr and anything else that takes a numcodecs codec.
     codec = numcodecs.get_codec({"id": "spikey"})       # found through the numcodecs.codecs entry point
 
 Each encoded chunk is one .brainwire stream (docs/format.md), so it decodes alone and `spikey decode`
-reads it. The configuration is {"id": "spikey", "level": ...}: the level is how hard the encoder works
-(docs/levels.md); everything decoding needs (channels, frames, dtype, memory order, level) is in the
-stream (the sampling rate is header metadata only; zarr and SpikeInterface keep it in the array's
-attributes).
+reads it. The configuration is {"id": "spikey", "level": ..., "max_error": ...}: the level is how hard the
+encoder works (docs/levels.md), max_error the near-lossless bound (0, lossless, unless given: a whole
+number K, or "auto:F" from each chunk's own noise; docs/near-lossless.md); everything decoding needs
+(channels, frames, dtype, memory order, level, bound) is in the stream (the sampling rate is header
+metadata only; zarr and SpikeInterface keep it in the array's attributes).
 
 numcodecs codecs transform memory: zarr v2 hands the compressor a chunk in the array's order ("C" or
 "F") and reinterprets what decode returns in that same order. So decode gives back what encode was given, shape
@@ -25,7 +26,7 @@ from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 from numcodecs.registry import register_codec
 
-from spikey import SpikeyError, codec, profiles, stream
+from spikey import SpikeyError, codec, profiles, quantiser, stream
 
 DTYPES = (np.dtype(np.int16), np.dtype(np.uint16))
 
@@ -47,21 +48,29 @@ def _fortran(x: np.ndarray) -> bool:
 
 
 class Spikey(Codec):
-    """Lossless compression of int16/uint16 electrode recordings: chunks shaped (frames,) or
-    (frames, channels), any memory order. level: fast, default or max (docs/levels.md); the stream
-    names its level, so decoding needs none."""
+    """Lossless (or near-lossless: max_error) compression of int16/uint16 electrode recordings: chunks
+    shaped (frames,) or (frames, channels), any memory order. level: fast, default or max
+    (docs/levels.md); the stream names its level and bound, so decoding needs neither."""
 
     codec_id = "spikey"
 
-    def __init__(self, level: str = "default"):
-        profiles.index(level)         # refuses an unknown level now, not at the first chunk
+    def __init__(self, level: str = "default", max_error=0):
+        profiles.index(level)         # refuses an unknown level or bound now, not at the first chunk
+        quantiser.bounds(max_error, np.zeros((2, 1), np.int16))
         self.level = level
+        self.max_error = max_error
+
+    def get_config(self):
+        config = {"id": self.codec_id, "level": self.level}
+        return {**config, "max_error": self.max_error} if self.max_error not in (0, "0") else config
 
     def encode(self, buf):
         x = ensure_ndarray(buf)
         check_samples(x)
         if not _fortran(x):
-            return codec.encode_samples(x, level=self.level)
+            return codec.encode_samples(x, level=self.level, max_error=self.max_error)
+        if self.max_error not in (0, "0"):
+            raise ValueError("Spikey's near-lossless coding needs C-ordered chunks (zarr v2 order='C')")
         if x.dtype != np.int16:
             # The .npy container holds int16 only and the samples container has no order flag.
             raise ValueError("Spikey cannot code a Fortran-ordered uint16 chunk (zarr v2 order='F'); "

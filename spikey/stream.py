@@ -1,9 +1,10 @@
-"""The .brainwire stream format, version 3 (version 2 read too): syntax only (docs/format.md, one
-function per section).
+"""The .brainwire stream format, version 3, and 4 for near-lossless streams (version 2 read too): syntax
+only (docs/format.md, one function per section).
 
     stream  = header block* index trailer        (section 1, 4, 6)
     header  = fixed fields, container (2), channels (3), CRC
-    block   = per channel: code set and payload; CRC of the samples, chained from the header's
+    block   = [largest error, near-lossless only], per channel: code set and payload; CRC of the samples,
+              chained from the header's
     index   = how many blocks and each one's length; trailer = file CRC, index length, CRC
 
 Which coding a channel gets, and what the payload means, is decided in spikey/codec.py; this module
@@ -22,7 +23,8 @@ from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.profiles import LOOPS, PROFILES
 
 MAGIC = b"SPKY"
-VERSION = 3                    # written
+VERSION = 3                    # written, but for near-lossless streams
+LOSSY_VERSION = 4              # written for near-lossless streams (flag LOSSY), which an older decoder must refuse
 OLDEST = 2                     # the oldest version read: the same syntax, its blocks' CRCs not chained
 CHAINED = 3                    # the first version whose blocks' samples CRCs are chained (section 4)
 FIXED = 5                      # magic, version
@@ -36,6 +38,7 @@ CANONICAL = 1                  # the container's bytes before the samples are re
 PLANAR = 2                     # samples stored channel after channel (npy in Fortran order), not interleaved
 ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
 UNSIGNED = 8                   # the samples were uint16, coded as int16 with the top bit flipped (samples API)
+LOSSY = 16                     # near-lossless: each channel's samples are within its error bound of the original
 
 MAX_CHANNELS = (1 << 16) - 1    # the spec's limit, which the encoder and the decoder both enforce
 MAX_FRAMES = 1 << 48
@@ -46,6 +49,7 @@ MAX_FIELD = 1 << 24            # prefix, suffix: a container's metadata, held wh
 MAX_HEADER = 1 << 34
 MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC)
 MAX_REFS = 8                   # channels one channel may be predicted from
+MAX_ERROR = 32767              # a channel's error bound (near-lossless): beyond it any 16-bit set is one or two groups
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 LOOP = 0x40                    # coding byte: a loop byte follows, naming the per-sample loop (else the level's own)
 USES = 0x20                    # coding byte: a LINKED record uses only its first `uses` refs (a varint follows)
@@ -66,6 +70,11 @@ class Header:
     extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
     refs: list = field(default_factory=list)   # per channel: earlier channels it may be predicted from
     version: int = VERSION
+    max_errors: list = field(default_factory=list)  # LOSSY: per channel, the bound on |decoded - original|
+
+    def max_error(self, c: int) -> int:
+        """Channel c's error bound: 0 where the stream is lossless."""
+        return self.max_errors[c] if self.max_errors else 0
 
     @property
     def n_blocks(self) -> int:
@@ -215,10 +224,10 @@ def read_fixed(first: bytes) -> int:
         raise SpikeyError("not a .brainwire stream (bad magic)")
     if len(first) < FIXED + 1:
         raise SpikeyError("corrupt stream: truncated header")
-    if first[4] > VERSION:
-        raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({VERSION})")
+    if first[4] > LOSSY_VERSION:
+        raise SpikeyError(f"stream format version {first[4]} is newer than this decoder ({LOSSY_VERSION})")
     if first[4] == 1:
-        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {OLDEST} to {VERSION}); "
+        raise SpikeyError(f"stream format version 1 is not read by this decoder (only {OLDEST} to {LOSSY_VERSION}); "
                           "decode it with spikey 0.1")
     if first[4] < OLDEST:
         raise SpikeyError(f"unknown stream format version {first[4]}")
@@ -237,8 +246,9 @@ def read_header(data: bytes) -> Header:
     level, container, flags = r.take(3)
     if level >= len(PROFILES):
         raise SpikeyError(f"stream level {level} is not known to this decoder (it knows {len(PROFILES)})")
-    if container not in CONTAINERS or flags >> 4:
-        raise SpikeyError("corrupt stream: unknown container or flags")
+    if container not in CONTAINERS or flags >> 5 or bool(flags & LOSSY) != (version == LOSSY_VERSION):
+        raise SpikeyError("corrupt stream: unknown container or flags, or a near-lossless flag and version "
+                          "that disagree")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
                r.varint(MAX_RATE), r.varint(MAX_BLOCK_SAMPLES), version=version)
     if not 0 < h.block_frames * max(h.channels, 1) <= MAX_BLOCK_SAMPLES or (h.channels == 0) != (container == GENERIC):
@@ -270,9 +280,10 @@ def write_container(h: Header) -> bytes:
 
 
 def read_container(r: Reader, h: Header):
-    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED, WAV: CANONICAL, RAW: 0, NPY: CANONICAL | PLANAR | ONE_DIM,
-             GENERIC: 0}
-    if h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1):
+    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED | LOSSY, WAV: CANONICAL | LOSSY, RAW: LOSSY,
+             NPY: CANONICAL | PLANAR | ONE_DIM | LOSSY, GENERIC: 0}
+    if (h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1)
+            or (h.flags & LOSSY and h.flags & PLANAR)):
         raise SpikeyError("corrupt stream: flags that this container does not have")
     if h.container == ARRAY and not h.flags & CANONICAL:
         raise SpikeyError("corrupt stream: a samples stream is always canonical")
@@ -305,7 +316,8 @@ def write_channels(h: Header) -> bytes:
     if h.container == GENERIC:
         return b""
     refs = h.refs or [[] for _ in range(h.channels)]
-    return b"".join(varint(len(r)) + b"".join(varint(c) for c in r) for r in refs)
+    bounds = b"".join(map(varint, h.max_errors)) if h.flags & LOSSY else b""
+    return b"".join(varint(len(r)) + b"".join(varint(c) for c in r) for r in refs) + bounds
 
 
 def read_channels(r: Reader, h: Header):
@@ -317,6 +329,8 @@ def read_channels(r: Reader, h: Header):
         if any(j >= c for j in refs) or len(set(refs)) != len(refs):
             raise SpikeyError("corrupt stream: a channel predicted from itself, a later channel, or one twice")
         h.refs.append(refs)
+    if h.flags & LOSSY:
+        h.max_errors = [r.varint(MAX_ERROR) for _ in range(h.channels)]
 
 
 # ---- 4. blocks ------------------------------------------------------------------------------------
@@ -329,24 +343,27 @@ def samples_crc(x: np.ndarray, chain: int) -> int:
     return zlib.crc32(x.astype("<i2", copy=False), chain)
 
 
-def write_block(channels: list, samples_crc: int) -> bytes:
+def write_block(channels: list, samples_crc: int, error: int | None = None) -> bytes:
+    """error: in a near-lossless stream, the largest |decoded - original| of the block's samples."""
     last = len(channels) - 1
-    return b"".join(write_channel(c, i == last) for i, c in enumerate(channels)) + struct.pack("<I", samples_crc)
+    return (b"" if error is None else varint(error)) + b"".join(
+        write_channel(c, i == last) for i, c in enumerate(channels)) + struct.pack("<I", samples_crc)
 
 
 def read_block(data: bytes, h: Header, frames: int):
-    """(channels, CRC of the samples) of one block of the given frames; the CRC is checked by the
-    caller on the decoded samples."""
+    """(channels, CRC of the samples, largest error: 0 in a lossless stream) of one block of the given
+    frames; the CRC is checked by the caller on the decoded samples."""
     if len(data) < 4:
         raise SpikeyError("corrupt stream: a block shorter than its checksum")
     r = Reader(data[:-4])
+    error = r.varint(max(h.max_errors, default=0)) if h.flags & LOSSY else 0
     channels = [read_channel(r, frames, c == h.channels - 1) for c in range(h.channels)]
     if any(c.linked and not refs for c, refs in zip(channels, h.refs, strict=True)):
         raise SpikeyError("corrupt stream: a channel linked to no other")
     if any(c.uses is not None and c.uses >= len(refs) for c, refs in zip(channels, h.refs, strict=True)):
         raise SpikeyError("corrupt stream: a record uses as many refs as its channel has, or more")
     r.end()
-    return channels, struct.unpack_from("<I", data, len(data) - 4)[0]
+    return channels, struct.unpack_from("<I", data, len(data) - 4)[0], error
 
 
 def write_channel(c: Channel, last: bool = False) -> bytes:

@@ -6,8 +6,9 @@
 
 Array metadata names it {"name": "spikey"}; zarr finds the class again through the zarr.codecs entry point,
 so reopening the array needs only `import zarr` with spikey installed. Each chunk is one .brainwire stream
-(docs/format.md): it decodes alone and holds everything decoding needs; the one option, the level,
-is how hard the encoder works.
+(docs/format.md): it decodes alone and holds everything decoding needs; the options are how hard the
+encoder works (level) and the near-lossless bound (max_error: 0, lossless, unless given; a whole number K,
+or "auto:F" from each chunk's own noise; docs/near-lossless.md).
 zarr hands the serializer whole chunks (an edge chunk padded with the fill value) and puts what it
 returns back by index, so memory order never matters here. For zarr v2 arrays use spikey.numcodecs.Spikey
 as the compressor.
@@ -23,32 +24,38 @@ except ImportError as e:   # zarr 2 has no zarr.abc
     raise ImportError("spikey.zarr needs zarr >= 3 (pip install 'zarr>=3'); with zarr 2 use "
                       "spikey.numcodecs.Spikey as the array's compressor") from e
 
-from spikey import codec, profiles, stream
+import numpy as np
+
+from spikey import codec, profiles, quantiser, stream
 
 
 @dataclass(frozen=True)
 class Spikey(ArrayBytesCodec):
-    """Lossless compression of int16/uint16 electrode recordings, arrays shaped (frames,) or
-    (frames, channels); one .brainwire stream a chunk."""
+    """Lossless (or near-lossless: max_error) compression of int16/uint16 electrode recordings, arrays
+    shaped (frames,) or (frames, channels); one .brainwire stream a chunk."""
 
     level: str = "default"            # fast, default or max (docs/levels.md): how hard the encoder works
+    max_error: int | str = 0          # every sample within K of the original, or "auto:F"; 0: lossless
     is_fixed_size = False
 
     def __post_init__(self):
-        profiles.index(self.level)    # refuses an unknown level now, not at the first chunk
+        profiles.index(self.level)    # refuses an unknown level or bound now, not at the first chunk
+        quantiser.bounds(self.max_error, np.zeros((2, 1), np.int16))
 
     @classmethod
     def from_dict(cls, data):
         _, configuration = parse_named_configuration(data, "spikey", require_configuration=False)
         configuration = dict(configuration or {})
         level = configuration.pop("level", "default")
+        max_error = configuration.pop("max_error", 0)
         if configuration:
-            raise ValueError(f"the spikey codec's only setting is its level, not {configuration}")
-        return cls(level)
+            raise ValueError(f"the spikey codec's settings are its level and max_error, not {configuration}")
+        return cls(level, max_error)
 
     def to_dict(self):
-        return {"name": "spikey"} if self.level == "default" else {"name": "spikey",
-                                                                    "configuration": {"level": self.level}}
+        configuration = {**({} if self.level == "default" else {"level": self.level}),
+                         **({} if self.max_error in (0, "0") else {"max_error": self.max_error})}
+        return {"name": "spikey", **({"configuration": configuration} if configuration else {})}
 
     def validate(self, *, shape, dtype, chunk_grid) -> None:
         native = dtype.to_native_dtype()
@@ -63,7 +70,8 @@ class Spikey(ArrayBytesCodec):
     def _encode_sync(self, chunk_array, chunk_spec):
         x = chunk_array.as_numpy_array()
         x = x.astype(x.dtype.newbyteorder("="), copy=False)
-        return chunk_spec.prototype.buffer.from_bytes(codec.encode_samples(x, level=self.level))
+        return chunk_spec.prototype.buffer.from_bytes(codec.encode_samples(x, level=self.level,
+                                                                           max_error=self.max_error))
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
         y = codec.decode_samples(chunk_bytes.to_bytes())

@@ -185,3 +185,15 @@ def test_the_level_is_the_one_setting_and_the_stream_names_it():
     assert np.array_equal(Spikey().decode(data), x)              # decoding needs no level
     with pytest.raises(SpikeyError, match="unknown level 'turbo'"):
         Spikey(level="turbo")
+
+
+def test_a_near_lossless_bound_is_a_setting_the_stream_keeps(probe):
+    x = probe(3000, 2)
+    c = numcodecs.get_codec({"id": "spikey", "max_error": 64})
+    assert c.get_config() == {"id": "spikey", "level": "default", "max_error": 64}
+    y = Spikey().decode(c.encode(x))                             # decoding needs no bound
+    assert np.abs(y.astype(int) - x).max() <= 64 and not np.array_equal(y, x)
+    with pytest.raises(ValueError, match="C-ordered"):
+        c.encode(np.asfortranarray(x))
+    with pytest.raises(SpikeyError, match="max error"):
+        Spikey(max_error="auto:nine")

@@ -47,7 +47,7 @@ def test_a_level_this_decoder_does_not_know_is_refused():
 def test_a_fast_channel_with_a_head_is_refused(adc_signal):
     data = codec.encode_samples(adc_signal(3000), level="fast")
     s = opened(data)
-    [record], samples_crc = stream.read_block(s.block_bytes(0), s.header, 3000)
+    [record], samples_crc, _ = stream.read_block(s.block_bytes(0), s.header, 3000)
     record.head = 0
     block = stream.write_block([record], samples_crc)
     with pytest.raises(SpikeyError, match="fast loop"):

@@ -51,13 +51,15 @@ def test_every_section_reads_back_what_was_written():
 
 
 def test_refuses_other_versions(encoded):
-    for version, message in [(stream.VERSION + 1, "newer"), (1, "spikey 0.1")]:
+    for version, message in [(stream.LOSSY_VERSION + 1, "newer"), (1, "spikey 0.1")]:
         other = bytearray(encoded)
         other[4] = version
         with pytest.raises(SpikeyError, match=message):
             codec.decode(bytes(other))
     with pytest.raises(SpikeyError, match="magic"):
         codec.decode(b"RIFF" + encoded[4:])
+    with pytest.raises(SpikeyError, match="near-lossless flag and version"):
+        codec.decode(forged(encoded, version=stream.LOSSY_VERSION))
 
 
 def test_every_truncation_is_detected(encoded):
@@ -254,6 +256,8 @@ LIMITS = {
     "extension": ({"extension": "." + "x" * 254}, {"extension": "." + "x" * 255}, "out of range"),
     "refs": ({"refs": [[]] * 9 + [list(range(8))]}, {"refs": [[]] * 9 + [list(range(9))]}, "out of range"),
     "suffix": ({"suffix": b"\1" * (1 << 24)}, {"suffix": b"\1" * ((1 << 24) + 1)}, "out of range"),
+    "max_errors": ({"flags": stream.LOSSY, "version": 4, "max_errors": [32767] * 10},
+                   {"flags": stream.LOSSY, "version": 4, "max_errors": [32768] * 10}, "out of range"),
 }
 
 
@@ -296,3 +300,19 @@ def test_every_channel_record_field_is_read_at_its_limit_and_refused_one_past(at
     assert read_back(*at).code_set.coding == at[0].coding
     with pytest.raises(SpikeyError, match=message):
         read_back(*past)
+
+
+def test_a_blocks_largest_error_is_read_up_to_its_channels_largest_bound_and_no_further():
+    h = _header(flags=stream.LOSSY, version=4, channels=2, max_errors=[3, 7], refs=[[], []])
+    records = [stream.Channel(CodeSet(VERBATIM), 0, [], b"\0\0" * 5)] * 2
+    assert stream.read_block(stream.write_block(records, 0, 7), h, 5)[2] == 7
+    with pytest.raises(SpikeyError, match="out of range"):
+        stream.read_block(stream.write_block(records, 0, 8), h, 5)
+
+
+@pytest.mark.parametrize("flags,version", [(stream.LOSSY, 3), (0, 4), (stream.LOSSY | stream.PLANAR, 4)])
+def test_a_near_lossless_flag_needs_version_4_and_frames_in_order(flags, version):
+    container = stream.NPY if flags & stream.PLANAR else stream.RAW
+    h = _header(flags=flags, version=version, container=container, max_errors=[1] * 10)
+    with pytest.raises(SpikeyError, match="corrupt stream"):
+        stream.read_header(stream.write_header(h))

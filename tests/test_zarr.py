@@ -76,7 +76,7 @@ def test_config_round_trips_and_refuses_what_it_cannot_code(tmp_path):
     assert Spikey.from_dict({"name": "spikey", "configuration": {}}) == Spikey()
     with pytest.raises(SpikeyError, match="unknown level"):
         Spikey.from_dict({"name": "spikey", "configuration": {"level": 3}})
-    with pytest.raises(ValueError, match="only setting"):
+    with pytest.raises(ValueError, match="settings are its level and max_error"):
         Spikey.from_dict({"name": "spikey", "configuration": {"order": "F"}})
     for dtype, shape, error in (("float32", (100, 2), TypeError), ("int32", (100, 2), TypeError),
                                 ("int16", (10, 10, 2), ValueError)):
@@ -130,3 +130,16 @@ def test_a_level_is_kept_in_the_array_metadata(probe, tmp_path):
     assert Spikey.from_dict({"name": "spikey"}) == Spikey()
     with pytest.raises(SpikeyError, match="unknown level 'turbo': choose default, fast, max"):
         Spikey(level="turbo")
+
+
+def test_a_near_lossless_bound_is_kept_in_the_array_metadata_and_held(probe, tmp_path):
+    x = probe(4000, 3)
+    z = zarr.create_array(str(tmp_path / "k.zarr"), shape=x.shape, chunks=(1500, 3), dtype="int16",
+                          serializer=Spikey(max_error=64), compressors=None)
+    z[:] = x
+    again = zarr.open_array(str(tmp_path / "k.zarr"), mode="r")
+    assert again.metadata.to_dict()["codecs"][0]["configuration"] == {"max_error": 64}
+    assert np.abs(again[:].astype(int) - x).max() <= 64 and not np.array_equal(again[:], x)
+    assert Spikey.from_dict(Spikey(max_error="auto:0.5").to_dict()) == Spikey(max_error="auto:0.5")
+    with pytest.raises(SpikeyError, match="max error"):
+        Spikey(max_error=-1)

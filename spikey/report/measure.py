@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 
-from spikey import cascade, codec, codesets, coder, crosschannel, fastcascade, fastcoder, profiles, stream
+from spikey import cascade, codec, codesets, coder, crosschannel, fastcascade, fastcoder, profiles, quantiser, stream
 from spikey import rangecoder as rc
 from spikey import distribution as dist
 from spikey import middleout as mo
@@ -87,15 +87,15 @@ def fast_ideal_bits(idx, edges, table, refs):
     return bits, z
 
 
-def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=None):
+def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=None, max_error=0):
     """(bits of each sample, standardised residuals or None, linearised samples, surprises or None) of
     one channel of one block: its record rerun sample by sample by its loop; a verbatim record
     costs 16 bits a sample. aux, moves: its refs' inputs, as codec.ref_inputs and ref_moves give them
-    (moves None: no MiddleOut)."""
+    (moves None: no MiddleOut); max_error: a near-lossless channel's bound (x its reconstruction)."""
     n = len(x)
     if record.code_set.coding == codesets.VERBATIM:
         return np.full(n, 16.0), None, x.astype(np.float64), None
-    table = record.code_set.table(model.adc)
+    table = quantiser.coarse(record.code_set.table(model.adc), max_error)
     idx, _ = table.indices(x)
     if loop in profiles.INTEGER:
         refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
@@ -127,7 +127,7 @@ def measure(data: bytes, model=None) -> dict:
     mono = []
     for i in range(h.n_blocks):
         a, b = h.block_span(i)
-        records, _ = stream.read_block(s.block_bytes(i), h, b - a)
+        records = stream.read_block(s.block_bytes(i), h, b - a)[0]
         x = s.frames(i)
         linear, surprises, block = [], [], np.zeros(b - a)
         for c, record in enumerate(records):
@@ -137,7 +137,7 @@ def measure(data: bytes, model=None) -> dict:
             moves = (codec.ref_moves([surprises[j] for j in used], b - a)
                      if record.linked and loop == profiles.MIDDLEOUT else None)
             sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, loop,
-                                                         moves)
+                                                         moves, h.max_error(c))
             linear.append(lin)
             surprises.append(surprise)
             block += sample_bits
