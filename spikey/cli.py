@@ -187,10 +187,13 @@ def _app():
                compare: str = typer.Option("", "--compare", help="other codecs beside Spikey: flac,wavpack"),
                jobs: int = jobs_option,
                channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
-               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second")):
+               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second"),
+               max_error: str = typer.Option("", "--max-error", help="near-lossless bounds for a rate-distortion "
+                                                                     "curve and error spectra: 1,2,4,auto:0.5")):
         """One offline HTML page of figures on recordings or streams (docs/report.md)."""
         from spikey import report as pages
-        raise typer.Exit(pages.run(inputs, out, channels, rate, [c for c in compare.split(",") if c], jobs))
+        raise typer.Exit(pages.run(inputs, out, channels, rate, [c for c in compare.split(",") if c], jobs,
+                                   [b for b in max_error.split(",") if b]))
 
     @app.command()
     def info(streams: list[str], as_json: bool = typer.Option(False, "--json", help="one JSON object a stream")):

@@ -129,7 +129,8 @@ def test_bad_inputs_are_one_line_each_and_no_page_is_written(tmp_path, capsys, m
                                             ({"compare": ["flac"], "path": "", "jobs": 0}, "-j must be"),
                                             ({"jobs": 0}, "-j must be"),
                                             ({"rate": -1}, "--rate must be 0 to 4294967295, not -1"),
-                                            ({"channels": 0}, "--channels must be 1 to 65535, not 0")])
+                                            ({"channels": 0}, "--channels must be 1 to 65535, not 0"),
+                                            ({"bounds": ["auto:x"]}, "--max-error: max error 'auto:x'")])
 def test_bad_options_are_refused_before_any_work(tmp_path, capsys, monkeypatch, options, expect):
     if "path" in options:
         monkeypatch.setenv("PATH", options.pop("path"))
@@ -171,3 +172,14 @@ def test_every_figure_loads_in_a_browser(made, tmp_path):
     r = subprocess.run([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--virtual-time-budget=10000",
                         "--dump-dom", copy.as_uri()], capture_output=True, text=True, timeout=120)
     assert f'data-loaded="{n}/{n + 1}"' in r.stdout, r.stderr[-2000:]
+
+
+def test_a_rate_distortion_curve_is_drawn_and_tabled_at_the_bounds_asked_for(tmp_path):
+    np.save(tmp_path / "multi.npy", common_mode(8000, 3))
+    out = tmp_path / "report.html"
+    assert report.run([str(tmp_path / "multi.npy")], str(out), jobs=1, bounds=["2", "8", "auto:0.5"]) == 0
+    page = out.read_text()
+    assert "Near-lossless: rate against error" in page
+    rows = _rows(page[page.index("<h2>Near-lossless</h2>"):])
+    assert [r[1] for r in rows] == ["2", "8", "auto:0.5"]
+    assert all(int(r[4]) <= max(map(int, r[2].split())) for r in rows) and float(rows[1][3]) > float(rows[0][3])

@@ -32,7 +32,7 @@ from spikey.report.compare import CODECS
 from spikey.report.page import render
 
 
-def _refusal(out, codecs, jobs, channels, rate) -> str | None:
+def _refusal(out, codecs, jobs, channels, rate, bounds=()) -> str | None:
     """Why the report cannot even start, in one line, or None: the command's own arguments first, then the
     machine's tools (an unknown codec is named whatever is installed)."""
     unknown = [c for c in codecs if c not in CODECS]
@@ -42,6 +42,8 @@ def _refusal(out, codecs, jobs, channels, rate) -> str | None:
         return "-j must be at least 1"
     try:
         batch.check_options({"channels": channels, "rate": rate})
+        for bound in bounds:
+            batch.check_options({"max_error": bound})
     except SpikeyError as e:
         return str(e)
     if os.path.isdir(out):
@@ -86,9 +88,10 @@ def _analysed(paths, options, jobs) -> list:
     return out
 
 
-def run(inputs, out, channels=None, rate=0, compare=(), jobs=None) -> int:
-    """`spikey report`: 0 with the page written, 1 if any input failed (and nothing written), 2 if refused."""
-    refusal = _refusal(out, compare, jobs, channels, rate)
+def run(inputs, out, channels=None, rate=0, compare=(), jobs=None, bounds=()) -> int:
+    """`spikey report`: 0 with the page written, 1 if any input failed (and nothing written), 2 if refused;
+    bounds: near-lossless bounds whose rate-distortion curve each recording gets."""
+    refusal = _refusal(out, compare, jobs, channels, rate, bounds)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
@@ -96,7 +99,8 @@ def run(inputs, out, channels=None, rate=0, compare=(), jobs=None) -> int:
     if not paths and not missing:
         print("error: no input files", file=sys.stderr)
         return 1
-    results = _analysed(paths, {"channels": channels, "rate": rate, "codecs": tuple(compare)}, jobs or os.cpu_count())
+    options = {"channels": channels, "rate": rate, "codecs": tuple(compare), "bounds": tuple(bounds)}
+    results = _analysed(paths, options, jobs or os.cpu_count())
     failed = missing + [r for r in results if isinstance(r, str)]
     for message in failed:
         print(message, file=sys.stderr)

@@ -9,7 +9,7 @@ import numpy as np
 
 from spikey import SpikeyError, codec, container, fileio, stream
 from spikey.info import describe
-from spikey.report import compare
+from spikey.report import compare, distortion
 from spikey.report.measure import measure
 
 
@@ -48,8 +48,9 @@ def _stream_of(path, f, size, channels, rate, tmp) -> tuple[bytes, str]:
     return data, path
 
 
-def analyse(path, channels=None, rate=0, codecs=()) -> dict:
-    """Everything the report shows of one input (a recording or a stream). Runs in a worker process."""
+def analyse(path, channels=None, rate=0, codecs=(), bounds=()) -> dict:
+    """Everything the report shows of one input (a recording or a stream); bounds: near-lossless bounds
+    to draw its rate-distortion curve at (distortion.curve). Runs in a worker process."""
     with fileio.opened_input(path) as (f, size), tempfile.TemporaryDirectory() as tmp:
         data, original = _stream_of(str(path), f, size, channels, rate, tmp)
         h = codec.Opened(io.BytesIO(data), len(data)).header
@@ -57,7 +58,9 @@ def analyse(path, channels=None, rate=0, codecs=()) -> dict:
             raise SpikeyError("the stream holds a file Spikey does not model: there is nothing to report")
         return {"name": Path(path).name, "stream": original != str(path), "info": describe(data),
                 "file bytes": os.path.getsize(original), "refs": h.refs, **measure(data),
-                "compare": compare.sizes(original, h, codecs, tmp)}
+                "compare": compare.sizes(original, h, codecs, tmp),
+                **({"distortion": distortion.curve(codec.decode_samples(data).reshape(h.frames, h.channels),
+                                                   h.rate, bounds)} if bounds else {})}
 
 
 def ratio(r, codec_name="spikey"):

@@ -153,3 +153,27 @@ def compare(both, codecs):
     ax.set(title=f"Beside other codecs: {len(both)} WAV files", ylabel="ratio (WAV bytes / compressed bytes)")
     ax.grid(alpha=0.3, axis="y")
     return fig
+
+
+def distortion(curves):
+    fig = _figure(10, 4.2)
+    left, right = fig.subplots(1, 2)
+    for r in curves:
+        points = sorted(r["distortion"]["points"], key=lambda p: p["rms"])
+        left.plot([p["rms"] for p in points], [p["ratio"] for p in points], "o-", ms=4, label=_short(r["name"], 24))
+        for p in points:
+            left.annotate(p["max error"], (p["rms"], p["ratio"]), fontsize=7, xytext=(3, -8),
+                          textcoords="offset points")
+    left.set(title="Ratio against error", xlabel="RMS error (file units)", ylabel="ratio")
+    if len(curves) <= 8:
+        left.legend(loc="best", fontsize=8)
+    first = curves[0]["distortion"]
+    f = first["frequencies"][1:]
+    right.semilogy(f, first["signal"][1:], "k", lw=1.2, label="signal")
+    for p in first["points"]:
+        right.semilogy(f, p["spectrum"][1:], lw=0.9, label=f"error, max error {p['max error']}")
+    right.set(title=f"Spectra: {_short(curves[0]['name'], 30)}", xlabel="frequency (Hz)", ylabel="power / Hz")
+    right.legend(loc="best", fontsize=7)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return fig

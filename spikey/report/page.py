@@ -4,7 +4,7 @@ import base64
 import html
 import io
 
-from spikey.report import figures
+from spikey.report import distortion, figures
 from spikey.report.analysis import bits_per_sample, ratio
 from spikey.report.compare import CODECS, NAMES
 from spikey.report.measure import WINDOW_S
@@ -60,6 +60,12 @@ def _per_channel(multi) -> str:
     return _table(("file", "channel", "bits/sample", "code sets", "refs", "linked blocks"), rows)
 
 
+def _distortion(curves) -> str:
+    rows = [(r["name"], p["max error"], " ".join(map(str, sorted(set(p["bounds"])))), f"{p['ratio']:.4f}",
+             p["largest"], f"{p['rms']:.3f}") for r in curves for p in r["distortion"]["points"]]
+    return _table(("file", "max error", "bounds (per channel)", "ratio", "largest error", "RMS error"), rows)
+
+
 def _shown(results, codecs) -> list:
     """[(title, figure, caption)] of what these results can show."""
     from spikey.training.topology import simultaneous_pairs
@@ -98,6 +104,15 @@ def _shown(results, codecs) -> list:
                       "correlation peaks at another lag. Then, for up to two multi-channel files, the links "
                       "in the stream's header: which earlier channel each channel may be predicted from, |r| "
                       "of first differences over the first block; dashed where no block used the link."))
+    curves = [r for r in results if "distortion" in r]
+    if curves:
+        shown.append(("Near-lossless: rate against error, and the error's spectrum", figures.distortion(curves),
+                      "Left: each recording's ratio at each bound asked for (its first "
+                      f"{distortion.MAX_SAMPLES:,} samples at the default level, decoded back and checked: no "
+                      "sample outside its bound), against the RMS error in the file's units. Right: for the "
+                      "first recording, the power spectrum of the signal and of the error at each bound (Welch, "
+                      "averaged over channels): an error spread flat far below the signal is noise no analysis "
+                      "of the signal sees; the table below has every point."))
     both = [r for r in results if all(r["compare"].get(c) for c in codecs)]
     if codecs and both:
         shown.append(("Beside other codecs", figures.compare(both, codecs),
@@ -135,4 +150,7 @@ def render(results, codecs, title="Spikey report") -> str:
     multi = [r for r in results if r["info"]["channels"] > 1]
     if multi:
         parts.append("<h2>Per channel (multi-channel files)</h2>" + _per_channel(multi))
+    curves = [r for r in results if "distortion" in r]
+    if curves:
+        parts.append("<h2>Near-lossless</h2>" + _distortion(curves))
     return "".join(parts) + "</body></html>\n"
