@@ -152,6 +152,13 @@ def corpus() -> list[tuple[frozenset, bytes]]:
         pairs.append((originals_of(codec.encode_samples(x), x=x), codec.encode_samples(x)))
         raw = wav(bytes(range(256)) * 6, fmt=(1, 1, 24))                        # generic, 4 blocks: their
         pairs.append((originals_of(codec.encode(raw), raw), codec.encode(raw)))  # CRCs are not chained
+        data = codec.encode_samples(linked, max_error=3)                        # near-lossless, several blocks
+        pairs.append((originals_of(data), data))
+    for data in (codec.encode(wav(off_grid), max_error=64),                     # near-lossless: decodes to its
+                 codec.encode_samples(linked, level="fast", max_error="auto:0.5"),  # reconstruction
+                 codec.encode_samples(three, level="max", max_error=12)):
+        pairs.append((originals_of(data, codec.decode(data) if opened(data).header.container == stream.WAV
+                                   else None), data))
     for originals, data in pairs:                                               # the oracle's own premise
         assert decoded(data) in originals, sorted(o[0] for o in originals)
     return pairs
@@ -265,7 +272,7 @@ def _bytes_changed(rng: random.Random, old: bytes) -> bytes:
 def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
     """A parsed header with one field changed (written back by stream.write_header)."""
     field = rng.choice(["frames", "frames", "rate", "block_frames", "channels", "level", "container", "flags",
-                        "prefix", "suffix", "extension", "refs"])
+                        "prefix", "suffix", "extension", "refs", "max_errors"])
     if field == "frames":
         h.frames = rng.choice([max(h.frames + rng.randint(-3, 3), 0), h.frames + h.block_frames,
                                max(h.frames - h.block_frames, 0), _big(rng)])
@@ -290,6 +297,12 @@ def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
         h.extension = rng.choice(["", ".wav", ".npy", "é" * rng.randint(1, 200), "x" * rng.randint(200, 300),
                                   "../x", "/../../x", ".a/../../b", ".a\\b", ".\0", "..", "." + "x" * 254,
                                   "." + "x" * 255])       # hostile names, and the limit (255 bytes) and one past
+    elif field == "max_errors":       # another bound groups other bins; at the limit and one past; none
+        h.max_errors = rng.choice([[rng.choice([0, 1, 2, 63, 64, 65, stream.MAX_ERROR, stream.MAX_ERROR + 1])
+                                    for _ in range(h.channels)], [], [1] * (h.channels + 1)])
+        if rng.random() < 0.5:
+            h.flags ^= stream.LOSSY
+            h.version = rng.choice([stream.VERSION, stream.LOSSY_VERSION])
     elif rng.random() < 0.5:
         h.refs = [[rng.randrange(4)] if rng.random() < 0.5 else [] for _ in range(h.channels)]
         if not any(h.refs) and h.refs:
@@ -320,11 +333,13 @@ def _code_set(rng: random.Random) -> CodeSet:
 def _change_channel(rng: random.Random, h: stream.Header, block: bytes, i: int) -> bytes:
     """Block i read into channels, one channel's field (or the samples CRC) changed, written back."""
     a, b = h.block_span(i)
-    channels, samples_crc, _ = stream.read_block(block, h, b - a)
+    channels, samples_crc, error = stream.read_block(block, h, b - a)
     c = rng.randrange(len(channels))
     ch = channels[c]
     what = rng.choice(["code set", "code set", "head", "exceptions", "payload", "payload", "samples crc",
-                       "drop", "add"])
+                       "drop", "add", "error"])
+    if what == "error":             # a block's largest error: anything up to its bound and past it
+        error = rng.choice([0, error + 1, max(h.max_errors, default=0), max(h.max_errors, default=0) + 1])
     if what == "code set":
         ch.code_set = _code_set(rng)
     elif what == "head":
@@ -339,9 +354,9 @@ def _change_channel(rng: random.Random, h: stream.Header, block: bytes, i: int) 
         samples_crc = rng.getrandbits(32)
     elif what == "drop":
         del channels[c]
-    else:
+    elif what == "add":
         channels.insert(c, ch)
-    return stream.write_block(channels, samples_crc)
+    return stream.write_block(channels, samples_crc, error if h.flags & stream.LOSSY else None)
 
 
 def _change_blocks(rng: random.Random, blocks: list[bytes], other_blocks: list[bytes]) -> list[bytes]:
