@@ -32,15 +32,16 @@ class Plan:
     in_folders: set = field(default_factory=set)   # sources found in an input folder (not named)
 
 
-def expand(inputs) -> tuple[list, list]:
+def expand(inputs, outdir=None) -> tuple[list, list]:
     """(files: (path, its folder relative to the output folder, or None for a file named) of each input
-    file, and of every file in an input folder's tree, sorted, less the sidecars that a recording among
-    them consumes (a .meta, an .oebin, a .ch: they travel in its stream); messages for inputs that do not
-    exist)."""
+    file, and of every file in an input folder's tree (but the output folder's, where it lies inside),
+    sorted, less the sidecars that a recording among them consumes (a .meta, an .oebin, a .ch: they travel
+    in its stream); messages for inputs that do not exist)."""
     found, failed = [], []
+    skip = os.path.realpath(outdir) if outdir is not None else None
     for p in map(Path, inputs):
         if p.is_dir():
-            found += _tree(p)
+            found += _tree(p, skip)
         elif p.exists():
             found.append((p, None))
         else:
@@ -49,11 +50,11 @@ def expand(inputs) -> tuple[list, list]:
     return [(p, rel) for p, rel in found if os.path.abspath(p) not in consumed], failed
 
 
-def _tree(top: Path) -> list:
-    """(file, folder relative to top) of every file under top, folder by folder, sorted."""
+def _tree(top: Path, skip=None) -> list:
+    """(file, folder relative to top) of every file under top, folder by folder, sorted; not under skip."""
     found = []
     for folder, subfolders, names in os.walk(top):
-        subfolders.sort()
+        subfolders[:] = sorted(d for d in subfolders if os.path.realpath(os.path.join(folder, d)) != skip)
         rel = os.path.relpath(folder, top)
         found += [(Path(folder) / n, "" if rel == "." else rel) for n in sorted(names) if (Path(folder) / n).is_file()]
     return found
@@ -74,7 +75,7 @@ def plan(work: str, inputs, outdir, force: bool) -> Plan:
     """Each input's output, at its path relative to its input folder under outdir (a tree is mirrored);
     a decoded recording's sidecar is planned too, so that it collides with no output."""
     _output_folder(outdir)
-    found, failed = expand(inputs)
+    found, failed = expand(inputs, outdir)
     result = Plan(failed=failed)
     sidecars = []
     for src, rel in found:

@@ -218,12 +218,13 @@ def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", rep
 
 def decode_path(src, dst, start=None, stop=None, workers=1, replace=True, root=None, sidecar_replace=False):
     """Decode the stream src into dst and, for a whole recording, its sidecar (sidecar_path) beside it or
-    where it was in a mirrored tree under root. The sidecar replaces a file of other bytes only where
-    sidecar_replace (--force): it is written before dst appears, so that a refusal leaves neither."""
+    where it was in a mirrored tree under root (none beside a device or pipe: /dev/stdout). The sidecar
+    replaces a file of other bytes only where sidecar_replace (--force): it is written before dst appears,
+    so that a refusal leaves neither."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
         layout = codec.decode_file(f, size, out, start=start, stop=stop, workers=workers)
-        if layout is not None and layout.sidecar is not None:
+        if layout is not None and layout.sidecar is not None and not _is_special(dst):
             with atomic_output(sidecar_path(dst, layout.sidecar, root), _mode(f), sidecar_replace) as side:
                 side.write(layout.sidecar.data)
 

@@ -307,3 +307,11 @@ def test_the_files_a_cbin_consumes_are_not_coded_apart(tmp_path, capsys):
     assert os.listdir(tmp_path / "bw") == ["r.brainwire"]
     assert batch.run("decode", [tmp_path / "bw"], tmp_path / "back") == 0
     assert sorted(os.listdir(tmp_path / "back")) == ["r.bin", "r.meta"]
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_coded_again(tmp_path, capsys):
+    shutil.copy(SAMPLES[0], tmp_path / "a.wav")
+    for _ in range(2):
+        assert batch.run("encode", [tmp_path], tmp_path / "bw", force=True) == 0
+        assert "encoded 1 of 1 files, 0 failed" in capsys.readouterr().out
+    assert os.listdir(tmp_path / "bw") == ["a.brainwire"]

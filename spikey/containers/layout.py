@@ -37,7 +37,7 @@ class Input:
     unknown_whole: bool = False
 
 
-WHOLE = "whole"    # a probe's answer for a file of its container whose samples Spikey does not model
+WHOLE = object()    # a probe's answer for a file of its container whose samples Spikey does not model
 
 
 def storable(prefix_bytes: int, suffix_bytes: int) -> bool:
