@@ -280,7 +280,7 @@ def write_container(h: Header) -> bytes:
         parts.append(blob(h.suffix))
     if h.container in (RAW, GENERIC):
         parts.append(blob(h.extension.encode()))
-    if h.flags & SIDECAR:
+    if h.sidecar is not None:       # with the flag SIDECAR (the encoder sets both; a forger may not)
         parts += [blob(h.sidecar.name.encode()), varint(h.sidecar.up), blob(h.sidecar.data)]
     return b"".join(parts)
 
