@@ -22,6 +22,9 @@ def test_a_cbin_encodes_with_no_flags_and_decodes_to_the_bin_mtscomp_gives(tmp_p
     (tmp_path / "back").mkdir()
     fileio.decode_path(tmp_path / "x.brainwire", tmp_path / "back" / "run_g0_t0.imec0.ap.bin")
     assert (tmp_path / "back" / "run_g0_t0.imec0.ap.bin").read_bytes() == original
+    mtscomp = pytest.importorskip("mtscomp")
+    mtscomp.decompress(path, path.with_suffix(".ch"), out=tmp_path / "mtsdecomp.bin", quiet=True).close()
+    assert (tmp_path / "mtsdecomp.bin").read_bytes() == original
     assert (tmp_path / "back" / "run_g0_t0.imec0.ap.meta").read_bytes() == \
         (tmp_path / "run_g0_t0.imec0.ap.meta").read_bytes()
     assert sorted(p.name for p in (tmp_path / "back").iterdir()) == ["run_g0_t0.imec0.ap.bin",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SAMPLES, chunk, wav
-from spikey import SpikeyError, containers, stream
+from spikey import SpikeyError, containers
 from spikey.containers import WHOLE, wav as wavfile
 
 
@@ -63,14 +63,6 @@ def test_other_formats_go_to_the_generic_container():
 def test_refuses_a_broken_wav(raw):
     with pytest.raises(SpikeyError):
         wavfile.parse(io.BytesIO(raw), len(raw))
-
-
-def test_containers_probe_refuses_unknown_bytes_without_a_channel_count():
-    for raw in [b"", b"RIFF", b"hello world, not a wav"]:
-        with pytest.raises(SpikeyError, match="channel count"):
-            containers.probe(io.BytesIO(raw), len(raw))
-    layout = containers.probe(io.BytesIO(b"hello world"), 11, channels=2, rate=30000)
-    assert (layout.container, layout.frames, layout.suffix) == (stream.RAW, 2, b"rld")
 
 
 def test_32768_channels_or_more_have_no_canonical_header_and_round_trip(tmp_path):
