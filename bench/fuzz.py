@@ -7,7 +7,7 @@ id), and the streams of a small corpus (every code set, every container, canonic
 exceptions, chunks, several channels, several blocks) damaged by bit flips, byte overwrites, insertions
 (also of varint continuation bytes), deletions, truncation and splices of two streams, or forged: a
 header field changed (frames, rate, block span, channels, container, flags, prefix, a hostile stored
-extension, each at its limit and one past, ...), a channel's code set, head, exceptions or payload
+extension or sidecar, each at its limit and one past, ...), a channel's code set, head, exceptions or payload
 changed, blocks reordered, repeated, dropped or taken from another stream, the index changed, the file
 CRC alone changed, a foreign model id or another version.
 
@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import SAMPLES, chunk, wav                 # noqa: E402  (the tests' WAV builders)
-from spikey import SpikeyError, codec, stream             # noqa: E402
+from spikey import SpikeyError, codec, containers, stream  # noqa: E402
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet  # noqa: E402
 from spikey.model import default as default_model        # noqa: E402
 
@@ -137,6 +137,8 @@ def corpus() -> list[tuple[frozenset, bytes]]:
     raw = walk[:1201].tobytes() + b"\x05"                                       # raw int16 with a partial frame
     pairs.append((originals_of(codec.encode(raw, channels=3, extension=".dat"), raw),
                   codec.encode(raw, channels=3, extension=".dat")))
+    data = with_sidecar(walk[:1200].reshape(400, 3), b"\x05")                  # raw with a sidecar (a .meta)
+    pairs.append((originals_of(data, walk[:1200].tobytes() + b"\x05"), data))
     for x in (np.stack([walk[:1000], noise.repeat(2)], axis=1), sparse[:900],  # the samples API, also uint16
               (smooth[:800].astype(np.int32) + 32768).astype(np.uint16)):
         pairs.append((originals_of(codec.encode_samples(x, rate=30000), x=x), codec.encode_samples(x, rate=30000)))
@@ -162,6 +164,16 @@ def corpus() -> list[tuple[frozenset, bytes]]:
     for originals, data in pairs:                                               # the oracle's own premise
         assert decoded(data) in originals, sorted(o[0] for o in originals)
     return pairs
+
+
+def with_sidecar(x: np.ndarray, suffix: bytes) -> bytes:
+    """The stream of raw frames x and suffix with a SpikeGLX .meta travelling (the bytes API finds no
+    sidecar: it has no path)."""
+    meta = stream.Sidecar(".meta", f"nSavedChans={x.shape[1]}\nimSampRate=30000\n".encode())
+    layout = containers.Layout(stream.RAW, b"", suffix, len(x), x.shape[1], 30000, extension=".bin", sidecar=meta)
+    out = io.BytesIO()
+    codec.encode_frames(lambda a, b: x[a:b], layout, out, None)
+    return out.getvalue()
 
 
 # ---- a stream's sections, and putting them back together ---------------------------------------------
@@ -272,7 +284,7 @@ def _bytes_changed(rng: random.Random, old: bytes) -> bytes:
 def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
     """A parsed header with one field changed (written back by stream.write_header)."""
     field = rng.choice(["frames", "frames", "rate", "block_frames", "channels", "level", "container", "flags",
-                        "prefix", "suffix", "extension", "refs", "max_errors"])
+                        "prefix", "suffix", "extension", "refs", "max_errors", "sidecar"])
     if field == "frames":
         h.frames = rng.choice([max(h.frames + rng.randint(-3, 3), 0), h.frames + h.block_frames,
                                max(h.frames - h.block_frames, 0), _big(rng)])
@@ -303,6 +315,11 @@ def _change_header(rng: random.Random, h: stream.Header) -> stream.Header:
         if rng.random() < 0.5:
             h.flags ^= stream.LOSSY
             h.version = rng.choice([stream.VERSION, stream.LOSSY_VERSION])
+    elif field == "sidecar":         # hostile names, and each field at its limit and one past
+        h.flags |= stream.SIDECAR
+        h.sidecar = stream.Sidecar(rng.choice(["structure.oebin", ".meta", "", ".", "..", "../x", "a/b", "a\\b", "\0",
+                                               "x" * 255, "x" * 256]), rng.choice([b"", b"{}", rng.randbytes(99)]),
+                                   rng.choice([0, 2, stream.MAX_UP, stream.MAX_UP + 1]))
     elif rng.random() < 0.5:
         h.refs = [[rng.randrange(4)] if rng.random() < 0.5 else [] for _ in range(h.channels)]
         if not any(h.refs) and h.refs:

@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spikey import SOURCE_HASH, container, jit, wavfile  # noqa: E402
+from spikey import SOURCE_HASH, containers, jit  # noqa: E402
 
 RATE = 19531
 CHUNK = 1 << 20      # frames written at a time
@@ -28,7 +28,7 @@ CHUNK = 1 << 20      # frames written at a time
 
 def _sources(files, channels):
     """Per channel, a function (a, b) -> its samples a..b of the endless recording."""
-    recordings = [container.read_recording(f)[1][:, 0] for f in files]
+    recordings = [containers.read_recording(f)[1][:, 0] for f in files]
     if channels == 1:
         joined = np.concatenate(recordings)
         return [lambda a, b: np.take(joined, np.arange(a, b) % len(joined))]
@@ -45,7 +45,7 @@ def build(data_dir: Path, frames: int, channels: int, path: Path) -> str:
     sources = _sources(files, channels)
     digest = hashlib.sha256()
     with open(path, "wb") as f:
-        head = wavfile.header(frames, channels, RATE)
+        head = containers.wav.header(frames, channels, RATE)
         if head is None:
             sys.exit("too long for a WAV header")
         f.write(head)

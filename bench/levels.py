@@ -59,17 +59,17 @@ class Item:
 
 
 def _payload(wav_bytes: bytes) -> bytes:
-    from spikey import wavfile
-    layout = wavfile.parse(io.BytesIO(wav_bytes), len(wav_bytes))
+    from spikey.containers import wav
+    layout = wav.parse(io.BytesIO(wav_bytes), len(wav_bytes))
     start = len(layout.prefix)
     return wav_bytes[start:start + 2 * layout.channels * layout.frames]
 
 
 def write_wav(path, x, rate):
-    from spikey import wavfile
+    from spikey.containers import wav
     x = np.ascontiguousarray(x, dtype="<i2")
     with open(path, "wb") as f:
-        f.write(wavfile.header(x.shape[0], x.shape[1], rate))
+        f.write(wav.header(x.shape[0], x.shape[1], rate))
         f.write(x.tobytes())
 
 

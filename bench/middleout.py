@@ -37,7 +37,7 @@ from spikey import middleout as mo  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
 from spikey import model as models  # noqa: E402
 from spikey import predictor as pred  # noqa: E402
-from spikey.container import read_recording  # noqa: E402
+from spikey.containers import read_recording  # noqa: E402
 from spikey.report.measure import ideal_bits  # noqa: E402
 from spikey.training import split  # noqa: E402
 from spikey.training.topology import simultaneous_pairs  # noqa: E402

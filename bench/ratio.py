@@ -46,7 +46,7 @@ if not {"--multichannel", "--code-sets"} & set(sys.argv):
     # so that their timings are the executables'.
     import spikey.training  # noqa: F401
 
-from spikey import codec, profiles, codesets, container, stream, wavfile  # noqa: E402
+from spikey import codec, profiles, codesets, containers, stream  # noqa: E402
 from spikey import model as models  # noqa: E402
 from spikey import predictor as pred  # noqa: E402
 from spikey.jit import njit  # noqa: E402
@@ -121,7 +121,7 @@ def measure(path, ablation, level):
     if codec.decode(encoded) != raw:
         raise SystemExit(f"LOSSLESS FAILURE: {path}")
     blocks = stream_channels(encoded)
-    layout, frames = container.read_recording(path)
+    layout, frames = containers.read_recording(path)
     payload = payload_bytes(blocks)
     row = {"name": path.name, "raw": len(raw), "coded": len(encoded), "samples": frames.size,
            "overhead": len(encoded) - payload, "codings": coding_counts(blocks)}
@@ -192,11 +192,11 @@ def _round_trip(raw: bytes, what: str, level: str) -> int:
 
 
 def measure_pair(path_a: Path, path_b: Path, level: str):
-    layout_a, xa = container.read_recording(path_a)
-    layout_b, xb = container.read_recording(path_b)
+    layout_a, xa = containers.read_recording(path_a)
+    layout_b, xb = containers.read_recording(path_b)
     assert len(xa) == len(xb) and layout_a.channels == layout_b.channels == 1
     x = np.concatenate([xa, xb], axis=1)
-    raw2 = wavfile.header(len(x), 2, layout_a.rate) + x.astype("<i2").tobytes()
+    raw2 = containers.wav.header(len(x), 2, layout_a.rate) + x.astype("<i2").tobytes()
     coded2 = _round_trip(raw2, f"pair {path_a.name} + {path_b.name}", level)
     raw_a, raw_b = path_a.read_bytes(), path_b.read_bytes()
     coded_a, coded_b = _round_trip(raw_a, path_a.name, level), _round_trip(raw_b, path_b.name, level)
@@ -316,7 +316,7 @@ def code_sets(args):
     files = sorted(args.data.glob("*.wav"))
     if not files:
         raise SystemExit(f"no .wav files in {args.data}")
-    _, s = container.read_recording(files[0])
+    _, s = containers.read_recording(files[0])
     s = s[:, 0].astype(np.int64)
     x = s // 64                                      # a realistic 10-bit signal (the challenge ADC's codes)
     cases = [

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spikey import codec  # noqa: E402
-from spikey.container import read_recording  # noqa: E402
+from spikey.containers import read_recording  # noqa: E402
 
 SPANS = [1 << 15, 1 << 16, 1 << 17, 1 << 18, 1 << 20]
 

@@ -25,7 +25,7 @@ os.environ["SPIKEY_KERNELS"] = "jit"     # stage timings compile loops around th
 from spikey import codec, coder, jit, network as net, predictor as pred  # noqa: E402
 from spikey import distribution as dist  # noqa: E402
 from spikey import model as models  # noqa: E402
-from spikey.container import read_recording  # noqa: E402
+from spikey.containers import read_recording  # noqa: E402
 from spikey.jit import njit  # noqa: E402
 from spikey.streaming import StreamEncoder  # noqa: E402
 

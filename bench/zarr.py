@@ -34,7 +34,7 @@ import zarr  # noqa: E402
 from zarr.codecs import BloscCodec  # noqa: E402
 
 from spikey import codec  # noqa: E402
-from spikey.container import read_recording  # noqa: E402
+from spikey.containers import read_recording  # noqa: E402
 from spikey.zarr import Spikey  # noqa: E402
 
 warnings.filterwarnings("ignore", module="wavpack_numcodecs")   # "multi-threading needs wavpack >= 5.6.4"

@@ -69,7 +69,8 @@ def verify(inputs) -> int:
     import tempfile
     from spikey import batch, codec, fileio
     from spikey.progress import progress
-    paths, missing = batch.expand(inputs)
+    found, missing = batch.expand(inputs)
+    paths = [path for path, _ in found]
     for message in missing:
         print(message, file=sys.stderr)
     bad = len(missing)
@@ -114,14 +115,17 @@ def _app():
     @app.command()
     def encode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,
                scheduler: str = scheduler_option,
-               channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame"),
-               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second"),
+               channels: int = typer.Option(None, "--channels", help="raw int16 input: channels per frame "
+                                                                      "(a rig's sidecar gives it)"),
+               rate: int = typer.Option(0, "--rate", help="raw int16 input: frames per second "
+                                                          "(a rig's sidecar gives it)"),
                level: str = typer.Option("default", "--level", help="fast, default or max (docs/levels.md)"),
                max_error: str = typer.Option("0", "--max-error",
                                              help="near-lossless: every sample within K of the original, in the "
                                                   "file's units, or auto:F, F times each channel's noise level "
                                                   "(docs/near-lossless.md); 0: lossless")):
-        """Encode recordings (WAV, .npy, or raw interleaved int16 with --channels) into OUT/NAME.brainwire."""
+        """Encode recordings (WAV, .npy, SpikeGLX .bin + .meta, Open Ephys continuous.dat, IBL .cbin, or raw
+        interleaved int16 with --channels) into OUT/NAME.brainwire; a folder's tree is mirrored under OUT."""
         from spikey import batch, profiles
         try:
             profiles.index(level)
@@ -136,7 +140,8 @@ def _app():
                scheduler: str = scheduler_option,
                start: int = typer.Option(None, "--start", help="first frame of a slice"),
                stop: int = typer.Option(None, "--stop", help="frame after the slice's last")):
-        """Decode .brainwire streams (or folders of them) into OUT/NAME with the container they came from."""
+        """Decode .brainwire streams (or folders of them, mirrored) into OUT/NAME with the container they came
+        from, and the sidecar that travelled with them (a .meta, a structure.oebin)."""
         from spikey import batch
         raise typer.Exit(batch.run("decode", inputs, out, jobs, force, scheduler, start=start, stop=stop))
 

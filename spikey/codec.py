@@ -3,7 +3,7 @@ model -> stream. The decisions live here (which coding a channel gets in a block
 holds the syntax.
 
 Three doors, one pipeline:
-- files (`encode_file`/`decode_file`: WAV, npy, raw int16; anything else whole as the generic container),
+- files (`encode_file`/`decode_file`: the containers of spikey/containers/; anything else whole, generic),
 - bytes (`encode`/`decode`: the challenge's ./encode and ./decode, and tests),
 - arrays (`encode_samples`/`decode_samples`: spikey.encode_samples and the numcodecs/zarr codecs).
 Memory is bounded by one block (all channels over block_frames frames), whatever the length.
@@ -16,9 +16,9 @@ from functools import partial
 
 import numpy as np
 
-from spikey import SpikeyError, codesets, container, crosschannel, profiles, quantiser, stream
+from spikey import SpikeyError, codesets, containers, crosschannel, profiles, quantiser, stream
 from spikey import model as models
-from spikey.container import Layout
+from spikey.containers import Layout
 
 MAX_BLOCK_FRAMES = 1 << 18   # frames per block; docs/format.md section 4.1 has the measurements
 GENERIC_BLOCK = 1 << 20      # bytes of an unmodelled file per block
@@ -275,19 +275,19 @@ def _header(layout: Layout, model, refs, level: int, max_errors: list) -> stream
     lossy = any(max_errors)
     flags = ((stream.CANONICAL if layout.canonical else 0) | (stream.PLANAR if layout.planar else 0)
              | (stream.ONE_DIM if layout.one_dim else 0) | (stream.UNSIGNED if layout.unsigned else 0)
-             | (stream.LOSSY if lossy else 0))
+             | (stream.SIDECAR if layout.sidecar else 0) | (stream.LOSSY if lossy else 0))
     return stream.Header(model.id, level, layout.container, flags, layout.channels, layout.frames, layout.rate,
                          block_frames(layout.channels), b"" if layout.canonical else layout.prefix, layout.suffix,
-                         layout.extension, refs, stream.LOSSY_VERSION if lossy else stream.VERSION,
+                         layout.extension, refs, layout.sidecar, stream.LOSSY_VERSION if lossy else stream.VERSION,
                          list(max_errors) if lossy else [])
 
 
 def layout_of(h: stream.Header) -> Layout:
     layout = Layout(h.container, h.prefix, h.suffix, h.frames, h.channels, h.rate, bool(h.flags & stream.PLANAR),
                     bool(h.flags & stream.ONE_DIM), bool(h.flags & stream.CANONICAL), h.extension,
-                    bool(h.flags & stream.UNSIGNED))
+                    bool(h.flags & stream.UNSIGNED), h.sidecar)
     if layout.canonical:
-        layout.prefix = container.canonical_prefix(layout)
+        layout.prefix = containers.canonical_prefix(layout)
         if layout.prefix is None:
             raise SpikeyError("corrupt stream: no canonical header exists for these fields")
     return layout
@@ -393,21 +393,26 @@ def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
-                level="default", max_error=0) -> None:
-    """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
-    workers: threads coding blocks at once; level: a row of spikey/profiles.py; max_error: the
-    near-lossless bound (encode_frames)."""
+                level="default", path="", unknown_whole=False, max_error=0) -> Layout | None:
+    """Stream of the file src (size bytes) to out, and the layout it was coded as (None: stored whole, not
+    a recording); channels and rate name a raw int16 file's layout; path, where src is a file, finds the
+    sidecar beside it (a SpikeGLX .meta, an Open Ephys .oebin, a .cbin's .ch); unknown_whole: a file of no
+    container Spikey knows is stored whole rather than refused (exact, whatever max_error); workers:
+    threads coding blocks at once; level: a row of spikey/profiles.py; max_error: the near-lossless bound
+    (encode_frames)."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
     rate = whole_rate(rate)
-    layout = container.probe(src, size, channels, rate, extension)
+    layout = containers.probe(src, size, path, channels, rate, extension, unknown_whole)
     if layout is None:
-        if max_error not in (0, "0"):
+        if max_error not in (0, "0") and not unknown_whole:
             raise SpikeyError("near-lossless coding needs int16 samples (a WAV, .npy or raw int16 file); "
                               "Spikey stores this file exact only: leave out --max-error")
-        return _encode_generic(src, size, out, model or models.default(), extension)
-    encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
+        _encode_generic(src, size, out, model or models.default(), extension)
+        return None
+    encode_frames(lambda a, b: containers.read_frames(src, layout, a, b), layout, out, model, workers=workers,
                   level=level, whole_crc=file_crc(src, size) if layout.planar else None, max_error=max_error)
+    return layout
 
 
 class Opened:
@@ -498,7 +503,7 @@ def decode_file(src, size: int, out, model=None, start=None, stop=None, workers=
         layout = layout_of(h) if whole else _sliced(layout_of(h), stop - start)
         out.write(layout.prefix)
         for at, x in s.parts(start, stop, workers):
-            container.write_frames(out, layout, at, x)
+            containers.write_frames(out, layout, at, x)
         out.seek(len(layout.prefix) + 2 * layout.channels * layout.frames)
         out.write(layout.suffix)
     out.flush()
@@ -526,7 +531,7 @@ def _sliced(layout: Layout, frames: int) -> Layout:
     """The plain container of the same kind for a slice of frames (no metadata chunks, no trailing bytes)."""
     part = Layout(layout.container, b"", b"", frames, layout.channels, layout.rate, layout.planar,
                   layout.one_dim, True, layout.extension, layout.unsigned)
-    part.prefix = container.canonical_prefix(part)
+    part.prefix = containers.canonical_prefix(part)
     if part.prefix is None:
         raise SpikeyError("no plain WAV header holds this slice (over 4 GB, or 32768 channels or more)")
     return part

@@ -205,21 +205,32 @@ def _through_temporary(path):
 
 # ---- a file in, a file out: ./encode, ./decode, spikey encode/decode and their batches -----------------
 
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True, max_error=0):
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True, unknown_whole=False,
+                max_error=0):
     """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
-    file at dst, there already or appearing meanwhile, is kept and src refused."""
+    file at dst, there already or appearing meanwhile, is kept and src refused; unknown_whole: a file of
+    no container Spikey knows is stored whole rather than refused. The layout coded, or None where src is
+    no recording and was stored whole."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
-        codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
-                          workers=workers, level=level, max_error=max_error)
+        return codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
+                                 workers=workers, level=level, path=str(src), unknown_whole=unknown_whole,
+                                 max_error=max_error)
 
 
-def decode_path(src, dst, start=None, stop=None, workers=1, replace=True, exact=False):
-    """Decode the stream src into dst; exact: refuse a near-lossless stream (the challenge's ./decode,
+def decode_path(src, dst, start=None, stop=None, workers=1, replace=True, root=None, sidecar_replace=False,
+                exact=False):
+    """Decode the stream src into dst and, for a whole recording, its sidecar (sidecar_path) beside it or
+    where it was in a mirrored tree under root (none beside a device or pipe: /dev/stdout). The sidecar
+    replaces a file of other bytes only where sidecar_replace (--force): it is written before dst appears,
+    so that a refusal leaves neither. exact: refuse a near-lossless stream (the challenge's ./decode,
     whose harness compares files byte for byte)."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
-        codec.decode_file(f, size, out, start=start, stop=stop, workers=workers, exact=exact)
+        layout = codec.decode_file(f, size, out, start=start, stop=stop, workers=workers, exact=exact)
+        if layout is not None and layout.sidecar is not None and not _is_special(dst):
+            with atomic_output(sidecar_path(dst, layout.sidecar, root), _mode(f), sidecar_replace) as side:
+                side.write(layout.sidecar.data)
 
 
 def reproduction(src) -> str | None:
@@ -231,11 +242,34 @@ def reproduction(src) -> str | None:
            "(a near-lossless stream)" if bound else None
 
 
-def decoded_extension(src) -> str:
-    """The extension a stream decodes to (its container's), read from its header."""
+def sidecar_path(dst, sidecar, root=None) -> str:
+    """Where the sidecar of a file decoded to dst goes: named by it, or, where its name is an extension,
+    dst's name with that extension (x.ap.bin's x.ap.meta); sidecar.up folders above dst where dst lies that
+    deep under root (a mirrored tree: an Open Ephys structure.oebin), else beside dst. Never dst itself."""
+    dst = str(dst)
+    folder, name = os.path.split(dst)
+    if sidecar.name.startswith("."):
+        name = os.path.splitext(name)[0] + sidecar.name
+    else:
+        name = sidecar.name
+    if root is not None and sidecar.up:
+        rel = os.path.relpath(folder or ".", root)
+        depth = 0 if rel == "." else len(rel.split(os.sep))
+        if not rel.startswith("..") and depth >= sidecar.up:
+            folder = os.path.normpath(os.path.join(folder, *[".."] * sidecar.up))
+    path = os.path.join(folder, name)
+    if os.path.abspath(path).casefold() == os.path.abspath(dst).casefold():     # case-insensitive file systems too
+        raise SpikeyError(f"{dst}: the stream's sidecar would be written over the decoded file")
+    return path
+
+
+def decoded(src) -> tuple:
+    """(the extension a stream decodes to (its container's), the sidecar it writes or None), read from its
+    header."""
     from spikey import codec
     with opened_input(src) as (f, size):
-        return codec.extension_of(codec.Opened(f, size).header)
+        h = codec.Opened(f, size).header
+        return codec.extension_of(h), h.sidecar
 
 
 def _mode(f) -> int:

@@ -18,6 +18,8 @@ def describe(data: bytes) -> dict:
            "frames": h.frames, "rate": h.rate, "duration s": round(h.frames / h.rate, 3) if h.rate else None,
            "blocks": h.n_blocks, "block frames": h.block_frames, "model id": h.model_id.hex(),
            "stream bytes": len(data)}
+    if h.sidecar is not None:
+        out["sidecar"] = {"name": h.sidecar.name, "folders up": h.sidecar.up, "bytes": len(h.sidecar.data)}
     if h.container == stream.GENERIC:
         return out
     record_bytes = [0] * h.channels
@@ -56,7 +58,8 @@ def text(path: str, d: dict) -> str:
              + (f" at {d['rate']} Hz ({d['duration s']} s)" if d["rate"] else "")
              + f"; level {d['level']}; {d['blocks']} blocks of {d['block frames']} frames; "
              f"format {d['format version']}, model {d['model id']}; {d['stream bytes']} bytes"
-             + (f", ratio {d['ratio']} (int16 samples / stream)" if d.get("ratio") else "")]
+             + (f", ratio {d['ratio']} (int16 samples / stream)" if d.get("ratio") else "")
+             + (f"; with its sidecar {d['sidecar']['name']} ({d['sidecar']['bytes']} bytes)" if "sidecar" in d else "")]
     if "near-lossless" in d:
         n = d["near-lossless"]
         bounds = sorted(set(n["max error"]))

@@ -38,7 +38,8 @@ CANONICAL = 1                  # the container's bytes before the samples are re
 PLANAR = 2                     # samples stored channel after channel (npy in Fortran order), not interleaved
 ONE_DIM = 4                    # the samples were a 1-D array (npy or the samples API)
 UNSIGNED = 8                   # the samples were uint16, coded as int16 with the top bit flipped (samples API)
-LOSSY = 16                     # near-lossless: each channel's samples are within its error bound of the original
+SIDECAR = 16                   # a file that describes the samples travels with them (a SpikeGLX .meta, an .oebin)
+LOSSY = 32                     # near-lossless: each channel's samples are within its error bound of the original
 
 MAX_CHANNELS = (1 << 16) - 1    # the spec's limit, which the encoder and the decoder both enforce
 MAX_FRAMES = 1 << 48
@@ -47,12 +48,24 @@ MAX_RATE = (1 << 32) - 1
 MAX_FIELD = 1 << 24            # prefix, suffix: a container's metadata, held whole (an input with more is
                                # stored generic); so a decoder's memory is one block and a fixed amount
 MAX_HEADER = 1 << 34
-MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC)
+MAX_EXTENSION = 255            # bytes of a stored extension (RAW, GENERIC), and of a sidecar's name
+MAX_SIDECAR = 1 << 20          # bytes of a sidecar: text a rig writes, tens of KB (a 384-channel .meta: 20 KB)
+MAX_UP = 8                     # folders a sidecar may lie above its data file (Open Ephys: 2)
 MAX_REFS = 8                   # channels one channel may be predicted from
 MAX_ERROR = 32767              # a channel's error bound (near-lossless): beyond it any 16-bit set is one or two groups
 LINKED = 0x80                  # coding byte: the channel is predicted from its refs too
 LOOP = 0x40                    # coding byte: a loop byte follows, naming the per-sample loop (else the level's own)
 USES = 0x20                    # coding byte: a LINKED record uses only its first `uses` refs (a varint follows)
+
+
+@dataclass
+class Sidecar:
+    """A small file beside a recording that describes it, kept whole: name is a file name, or an extension
+    (beginning with '.') that replaces the decoded file's own (x.ap.bin's x.ap.meta); up: how many folders
+    above the data file it lies."""
+    name: str
+    data: bytes
+    up: int = 0
 
 
 @dataclass
@@ -69,6 +82,7 @@ class Header:
     suffix: bytes = b""        # container bytes after the samples
     extension: str = ""        # RAW, GENERIC: the file name's extension, so that decoding gives it back
     refs: list = field(default_factory=list)   # per channel: earlier channels it may be predicted from
+    sidecar: Sidecar | None = None             # RAW with SIDECAR: the file that describes the samples
     version: int = VERSION
     max_errors: list = field(default_factory=list)  # LOSSY: per channel, the bound on |decoded - original|
 
@@ -246,7 +260,7 @@ def read_header(data: bytes) -> Header:
     level, container, flags = r.take(3)
     if level >= len(PROFILES):
         raise SpikeyError(f"stream level {level} is not known to this decoder (it knows {len(PROFILES)})")
-    if container not in CONTAINERS or flags >> 5 or bool(flags & LOSSY) != (version == LOSSY_VERSION):
+    if container not in CONTAINERS or flags >> 6 or bool(flags & LOSSY) != (version == LOSSY_VERSION):
         raise SpikeyError("corrupt stream: unknown container or flags, or a near-lossless flag and version "
                           "that disagree")
     h = Header(stream_model, level, container, flags, r.varint(MAX_CHANNELS), r.varint(MAX_FRAMES),
@@ -276,11 +290,13 @@ def write_container(h: Header) -> bytes:
         parts.append(blob(h.suffix))
     if h.container in (RAW, GENERIC):
         parts.append(blob(h.extension.encode()))
+    if h.sidecar is not None:       # with the flag SIDECAR (the encoder sets both; a forger may not)
+        parts += [blob(h.sidecar.name.encode()), varint(h.sidecar.up), blob(h.sidecar.data)]
     return b"".join(parts)
 
 
 def read_container(r: Reader, h: Header):
-    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED | LOSSY, WAV: CANONICAL | LOSSY, RAW: LOSSY,
+    rules = {ARRAY: CANONICAL | ONE_DIM | UNSIGNED | LOSSY, WAV: CANONICAL | LOSSY, RAW: SIDECAR | LOSSY,
              NPY: CANONICAL | PLANAR | ONE_DIM | LOSSY, GENERIC: 0}
     if (h.flags & ~rules[h.container] or (h.flags & ONE_DIM and h.channels != 1)
             or (h.flags & LOSSY and h.flags & PLANAR)):
@@ -299,6 +315,29 @@ def read_container(r: Reader, h: Header):
         if not is_extension(h.extension):
             raise SpikeyError(f"corrupt stream: the stored extension {h.extension[:40]!r} is not a bare "
                               "extension such as '.dat'")
+    if h.flags & SIDECAR:
+        h.sidecar = read_sidecar(r)
+
+
+def read_sidecar(r: Reader) -> Sidecar:
+    try:
+        name = r.blob(MAX_EXTENSION).decode()
+    except UnicodeDecodeError:
+        raise SpikeyError("corrupt stream: the sidecar's name is not text") from None
+    if not is_file_name(name):
+        raise SpikeyError(f"corrupt stream: the sidecar's name {name[:40]!r} is not a bare file name")
+    up = r.varint(MAX_UP)
+    return Sidecar(name, r.blob(MAX_SIDECAR), up)
+
+
+def is_file_name(text: str) -> bool:
+    """Whether text may name a sidecar: a bare file name (not '.' or '..'), or an extension; like an
+    extension, data from whoever made the stream, never a path."""
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:          # a file name's undecodable bytes (surrogate escapes)
+        return False
+    return 0 < size <= MAX_EXTENSION and text not in (".", "..") and not set(text) & set("/\\\0")
 
 
 def is_extension(text: str) -> bool:

@@ -1,4 +1,5 @@
 import io
+import json
 import os
 import struct
 import subprocess
@@ -113,3 +114,65 @@ def heavy_tailed(n=40000, channels=2, seed=0):
     x[:, 1:] += x[:, :1]
     x -= np.linspace(x[0], x[-1], n)
     return np.clip(np.round(x), -32000, 32000).astype(np.int16)
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def spikeglx_pair(folder, x, name="run_g0_t0.imec0.lf", fixture="sample3B_g0_t0.imec1.lf.meta", **keys) -> Path:
+    """x (frames, channels) as a SpikeGLX .bin, a real .meta beside it (tests/fixtures/spikeglx) made to
+    describe it: nSavedChans and fileSizeBytes, and keys' lines set (None drops one). The .bin's path."""
+    path = Path(folder) / f"{name}.bin"
+    np.asarray(x, dtype="<i2").tofile(path)
+    keys = {"nSavedChans": x.shape[1], "fileSizeBytes": x.size * 2, **keys}
+    lines = []
+    for line in (FIXTURES / "spikeglx" / fixture).read_text().splitlines():
+        key = line.partition("=")[0]
+        if key not in keys:
+            lines.append(line)
+        elif keys[key] is not None:
+            lines.append(f"{key}={keys.pop(key)}")
+        else:
+            keys.pop(key)
+    lines += [f"{key}={value}" for key, value in keys.items() if value is not None]
+    path.with_suffix(".meta").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def openephys_tree(root, streams, rate=30000.0, gui="0.6.7") -> list:
+    """An Open Ephys binary recording under root: structure.oebin, and per stream (folder name, x) a
+    continuous/<folder>/continuous.dat of x (frames, channels) with the timestamps.npy beside it that
+    the GUI writes. The .dat paths."""
+    root = Path(root)
+    entries, paths = [], []
+    for folder, x in streams:
+        path = root / "continuous" / folder / "continuous.dat"
+        path.parent.mkdir(parents=True)
+        np.asarray(x, dtype="<i2").tofile(path)
+        np.save(path.parent / "timestamps.npy", np.arange(len(x), dtype=np.int64))
+        entries.append({"folder_name": folder + "/", "sample_rate": rate, "source_processor_name": "Neuropix-PXI",
+                        "source_processor_id": 100, "stream_name": folder, "num_channels": x.shape[1],
+                        "channels": [{"channel_name": f"CH{i}", "bit_volts": 0.195} for i in range(x.shape[1])]})
+        paths.append(path)
+    (root / "structure.oebin").write_text(json.dumps({"GUI version": gui, "continuous": entries, "events": [],
+                                                      "spikes": []}, indent=4))
+    return paths
+
+
+def cbin_files(folder, x, name="run_g0_t0.imec0.ap", rate=30000.0) -> Path:
+    """x (frames, channels) compressed by mtscomp into name.cbin and name.ch in folder (the test skips
+    where mtscomp is not installed). The .cbin's path."""
+    mtscomp = pytest.importorskip("mtscomp", reason="mtscomp is an optional extra: pip install 'spikey-codec[cbin]'")
+    raw = Path(folder) / f"{name}.original.bin"
+    np.asarray(x, dtype="<i2").tofile(raw)
+    path = Path(folder) / f"{name}.cbin"
+    mtscomp.compress(raw, path, path.with_suffix(".ch"), sample_rate=rate, n_channels=x.shape[1], dtype=np.int16,
+                     chunk_duration=0.1, quiet=True)
+    raw.unlink()
+    return path
+
+
+def noisy(n=6000, channels=4, seed=0):
+    """Random walks: samples for the acquisition formats' round trips."""
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.integers(-20, 21, (n, channels)), axis=0).astype(np.int16)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SAMPLES, forged, fresh_python
+from conftest import ROOT, SAMPLES, cbin_files, forged, fresh_python, noisy, openephys_tree, spikeglx_pair
 from spikey import SpikeyError, batch, cli, codec, fileio
 
 
@@ -248,3 +248,70 @@ def test_two_runs_writing_one_folder_at_once_lose_nothing(tmp_path):
     for name in outputs:
         decoded = codec.decode((tmp_path / "out" / name).read_bytes())
         assert decoded in ((tmp_path / d / name.replace(".brainwire", ".wav")).read_bytes() for d in ("d1", "d2"))
+
+
+def _files(top) -> dict:
+    """{path relative to top: bytes} of every file under top."""
+    return {str(p.relative_to(top)): p.read_bytes() for p in sorted(top.rglob("*")) if p.is_file()}
+
+
+def test_a_folder_tree_is_mirrored_and_round_trips_with_its_structure(tmp_path, capsys):
+    """The issue's targets at once: a SpikeGLX pair, an Open Ephys recording of two streams and a WAV in
+    a tree, encoded with no flags into the same tree of streams (each sidecar inside its recording's
+    stream, not coded apart), decoded back byte for byte; a file that is no recording is stored whole,
+    and the run says so."""
+    archive = tmp_path / "archive"
+    (archive / "npx" / "run_g0").mkdir(parents=True)
+    spikeglx_pair(archive / "npx" / "run_g0", noisy(channels=3), name="run_g0_t0.imec0.lf")
+    openephys_tree(archive / "oe" / "Record Node 101" / "experiment1" / "recording1",
+                   [("Neuropix-PXI-100.0", noisy(channels=4)), ("Neuropix-PXI-100.1", noisy(channels=2, seed=1))])
+    shutil.copy(SAMPLES[0], archive / "challenge.wav")
+    (archive / "notes.txt").write_text("session notes")
+    assert batch.run("encode", [archive], tmp_path / "compressed") == 0
+    captured = capsys.readouterr()
+    assert "encoded 7 of 7 files (3 not recordings, stored whole), 0 failed" in captured.out
+    assert "notes.txt: not a recording Spikey models: stored whole" in captured.err
+    recording = "oe/Record Node 101/experiment1/recording1/"
+    assert sorted(_files(tmp_path / "compressed")) == [
+        "challenge.brainwire", "notes.brainwire", "npx/run_g0/run_g0_t0.imec0.lf.brainwire",
+        recording + "continuous/Neuropix-PXI-100.0/continuous.brainwire",
+        recording + "continuous/Neuropix-PXI-100.0/timestamps.brainwire",
+        recording + "continuous/Neuropix-PXI-100.1/continuous.brainwire",
+        recording + "continuous/Neuropix-PXI-100.1/timestamps.brainwire"]
+    assert batch.run("decode", [tmp_path / "compressed"], tmp_path / "restored", jobs=2) == 0
+    assert _files(tmp_path / "restored") == _files(archive)
+
+
+def test_a_decoded_sidecar_never_replaces_another_file_unasked(tmp_path, capsys):
+    spikeglx_pair(tmp_path, noisy(channels=3), name="run")
+    assert batch.run("encode", [tmp_path / "run.bin"], tmp_path / "bw") == 0
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "run.meta").write_text("someone else's")
+    assert batch.run("decode", [tmp_path / "bw"], tmp_path / "out") == 2
+    assert "run.meta exists already and differs from the sidecar" in capsys.readouterr().err
+    assert os.listdir(tmp_path / "out") == ["run.meta"]
+    assert batch.run("decode", [tmp_path / "bw"], tmp_path / "out", force=True) == 0
+    assert (tmp_path / "out" / "run.meta").read_bytes() == (tmp_path / "run.meta").read_bytes()
+    with pytest.raises(SpikeyError, match="exists already"):        # ./decode keeps it too
+        (tmp_path / "out" / "run.meta").write_text("someone else's")
+        fileio.decode_path(tmp_path / "bw" / "run.brainwire", tmp_path / "out" / "run.bin")
+
+
+def test_the_files_a_cbin_consumes_are_not_coded_apart(tmp_path, capsys):
+    x = noisy(n=3000, channels=2)
+    (tmp_path / "in").mkdir()
+    spikeglx_pair(tmp_path / "in", x, name="r")
+    (tmp_path / "in" / "r.bin").unlink()
+    cbin_files(tmp_path / "in", x, name="r")
+    assert batch.run("encode", [tmp_path / "in"], tmp_path / "bw") == 0
+    assert os.listdir(tmp_path / "bw") == ["r.brainwire"]
+    assert batch.run("decode", [tmp_path / "bw"], tmp_path / "back") == 0
+    assert sorted(os.listdir(tmp_path / "back")) == ["r.bin", "r.meta"]
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_coded_again(tmp_path, capsys):
+    shutil.copy(SAMPLES[0], tmp_path / "a.wav")
+    for _ in range(2):
+        assert batch.run("encode", [tmp_path], tmp_path / "bw", force=True) == 0
+        assert "encoded 1 of 1 files, 0 failed" in capsys.readouterr().out
+    assert os.listdir(tmp_path / "bw") == ["a.brainwire"]

@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT, SAMPLES, wav
+from conftest import ROOT, SAMPLES, noisy, spikeglx_pair, wav
 from spikey import cli, codec
 
 
@@ -40,10 +40,27 @@ def test_missing_input_and_unwritable_output(tmp_path):
     assert run(ROOT / "encode", SAMPLES[0]).returncode == 2
 
 
-def test_batch_and_verify(tmp_path):
+def spikey_command() -> list:
     spikey = [os.path.join(os.path.dirname(os.sys.executable), "spikey")]
-    if not os.path.exists(spikey[0]):
-        spikey = [os.sys.executable, "-c", "from spikey.cli import app; app()"]
+    return spikey if os.path.exists(spikey[0]) else [os.sys.executable, "-c", "from spikey.cli import app; app()"]
+
+
+def test_a_spikeglx_bin_needs_no_flags_and_a_bad_meta_is_one_line(tmp_path):
+    """`spikey encode run_g0_t0.imec0.ap.bin` failed unless told --channels and --rate: the .meta says both."""
+    bin_path = spikeglx_pair(tmp_path, noisy(channels=3), name="run_g0_t0.imec0.ap")
+    r = run(*spikey_command(), "encode", bin_path, "-o", tmp_path / "bw")
+    assert r.returncode == 0 and "encoded 1 of 1 files, 0 failed" in r.stdout, r.stderr
+    r = run(ROOT / "decode", tmp_path / "bw" / "run_g0_t0.imec0.ap.brainwire", tmp_path / "back.bin")
+    assert r.returncode == 0 and (tmp_path / "back.bin").read_bytes() == bin_path.read_bytes()
+    assert (tmp_path / "back.meta").read_bytes() == bin_path.with_suffix(".meta").read_bytes()
+    bin_path.with_suffix(".meta").write_text("nSavedChans=3\n")
+    r = run(*spikey_command(), "encode", bin_path, "-o", tmp_path / "bad")
+    assert r.returncode == 1 and os.listdir(tmp_path / "bad") == []
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "no imSampRate" in r.stderr
+
+
+def test_batch_and_verify(tmp_path):
+    spikey = spikey_command()
     r = run(*spikey, "encode", *SAMPLES[:2], "-o", tmp_path / "bw", "-j", "2")
     assert r.returncode == 0, r.stderr
     r = run(*spikey, "decode", tmp_path / "bw", "-o", tmp_path / "wav")
@@ -114,7 +131,7 @@ def test_near_lossless_through_the_tools(tmp_path):
     r = run(ROOT / "decode", stream, tmp_path / "exact.wav")         # the challenge's harness needs exact files
     assert r.returncode == 1 and "near-lossless" in r.stderr and not (tmp_path / "exact.wav").exists()
     r = run(*spikey, "decode", stream, "-o", tmp_path / "wav")
-    assert r.returncode == 0 and "a close reproduction, every sample within 64 of the original" in r.stdout
+    assert r.returncode == 0 and "a close reproduction, every sample within 64 of the original" in r.stderr
     original, decoded = (np.frombuffer(p.read_bytes()[44:], "<i2") for p in (SAMPLES[0], tmp_path / "wav" /
                                                                               SAMPLES[0].name))
     assert np.abs(decoded.astype(int) - original).max() <= 64

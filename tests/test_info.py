@@ -3,8 +3,8 @@ import json
 
 import numpy as np
 
-from conftest import common_mode, wav
-from spikey import codec, info
+from conftest import common_mode, noisy, spikeglx_pair, wav
+from spikey import codec, fileio, info
 from spikey.training import topology
 
 
@@ -24,6 +24,13 @@ def test_a_stream_is_described_channel_by_channel(adc_signal):
 def test_a_generic_stream_has_no_channels():
     d = info.describe(codec.encode(wav(b"\0" * 48, fmt=(3, 2, 32))))          # 32-bit float: not modelled
     assert d["container"] == "generic" and "per channel" not in d
+
+
+def test_a_streams_sidecar_is_named(tmp_path):
+    fileio.encode_path(spikeglx_pair(tmp_path, noisy(channels=2), name="run"), tmp_path / "x.brainwire")
+    d = info.describe((tmp_path / "x.brainwire").read_bytes())
+    assert d["sidecar"] == {"name": ".meta", "folders up": 0, "bytes": (tmp_path / "run.meta").stat().st_size}
+    assert "with its sidecar .meta" in info.text("x", d)
 
 
 def test_topology_of_one_recording_lists_its_links(tmp_path):

@@ -71,7 +71,7 @@ def _write(tmp_path, data):
 @needs_build
 def test_streaming_encoder_uses_the_build_and_matches_the_file_payload(tmp_path):
     script = ("import io, sys; from spikey import codec, kernels, model, stream; "
-              "from spikey.container import read_recording; from spikey.streaming import StreamEncoder; "
+              "from spikey.containers import read_recording; from spikey.streaming import StreamEncoder; "
               "assert kernels.KIND == 'ahead-of-time'; "
               "s = read_recording(sys.argv[1])[1][:, 0]; e = StreamEncoder(); "
               "out = b''.join(e.push(s[i:i + 999]) for i in range(0, len(s), 999)) + e.finish(); "
@@ -85,7 +85,7 @@ GIL_SCRIPT = """
 import sys, threading, time
 import numpy as np
 from spikey import distribution as dist, fastcoder, kernels, model, predictor as pred
-from spikey.container import read_recording
+from spikey.containers import read_recording
 assert kernels.KIND == sys.argv[2], kernels.KIND
 sys.setswitchinterval(1000)     # no forced hand-over: the counter runs only while the GIL is let go of
 m = model.default()

@@ -258,6 +258,13 @@ LIMITS = {
     "suffix": ({"suffix": b"\1" * (1 << 24)}, {"suffix": b"\1" * ((1 << 24) + 1)}, "out of range"),
     "max_errors": ({"flags": stream.LOSSY, "version": 4, "max_errors": [32767] * 10},
                    {"flags": stream.LOSSY, "version": 4, "max_errors": [32768] * 10}, "out of range"),
+    "sidecar name": ({"flags": stream.SIDECAR, "sidecar": stream.Sidecar("x" * 255, b"")},
+                     {"flags": stream.SIDECAR, "sidecar": stream.Sidecar("x" * 256, b"")}, "out of range"),
+    "sidecar up": ({"flags": stream.SIDECAR, "sidecar": stream.Sidecar("structure.oebin", b"{}", 8)},
+                   {"flags": stream.SIDECAR, "sidecar": stream.Sidecar("structure.oebin", b"{}", 9)}, "out of range"),
+    "sidecar bytes": ({"flags": stream.SIDECAR, "sidecar": stream.Sidecar(".meta", b"\1" * (1 << 20))},
+                      {"flags": stream.SIDECAR, "sidecar": stream.Sidecar(".meta", b"\1" * ((1 << 20) + 1))},
+                      "out of range"),
 }
 
 
@@ -315,4 +322,20 @@ def test_a_near_lossless_flag_needs_version_4_and_frames_in_order(flags, version
     container = stream.NPY if flags & stream.PLANAR else stream.RAW
     h = _header(flags=flags, version=version, container=container, max_errors=[1] * 10)
     with pytest.raises(SpikeyError, match="corrupt stream"):
+        stream.read_header(stream.write_header(h))
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "a\\b", "x\0"])
+def test_a_sidecar_name_that_is_not_a_bare_file_name_is_refused(name):
+    """A decoder writes the sidecar under its name beside the decoded file: it is data, never a path."""
+    h = _header(flags=stream.SIDECAR, sidecar=stream.Sidecar(name, b"x"))
+    with pytest.raises(SpikeyError, match="not a bare file name"):
+        stream.read_header(stream.write_header(h))
+
+
+@pytest.mark.parametrize("container", [stream.WAV, stream.NPY, stream.ARRAY, stream.GENERIC])
+def test_only_a_raw_stream_carries_a_sidecar(container):
+    h = _header(container=container, flags=stream.SIDECAR | (stream.CANONICAL if container == stream.ARRAY else 0),
+                sidecar=stream.Sidecar(".meta", b"x"), channels=0 if container == stream.GENERIC else 10)
+    with pytest.raises(SpikeyError, match="flags that this container does not have"):
         stream.read_header(stream.write_header(h))

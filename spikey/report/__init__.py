@@ -95,7 +95,8 @@ def run(inputs, out, channels=None, rate=0, compare=(), jobs=None, bounds=()) ->
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    paths, missing = batch.expand(inputs)
+    found, missing = batch.expand(inputs)
+    paths = [path for path, _ in found]
     if not paths and not missing:
         print("error: no input files", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikey import SpikeyError, codec, container, fileio, stream
+from spikey import SpikeyError, codec, containers, fileio, stream
 from spikey.info import describe
 from spikey.report import compare, distortion
 from spikey.report.measure import measure
@@ -36,10 +36,11 @@ def _stream_of(path, f, size, channels, rate, tmp) -> tuple[bytes, str]:
         with open(original, "w+b") as out:
             codec.decode_file(io.BytesIO(data), len(data), out)
         return data, original
-    if container.probe(f, size, channels, rate) is None:
+    if containers.probe(f, size, str(path), channels, rate) is None:
         raise SpikeyError("not int16 samples: Spikey stores this file whole, there is nothing to report")
     out = io.BytesIO()
-    codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(path))
+    codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(path),
+                      path=str(path))
     data = out.getvalue()
     with tempfile.TemporaryFile() as back:
         codec.decode_file(io.BytesIO(data), len(data), back)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikey import container
+from spikey import containers
 
 
 def is_validation(path) -> bool:
@@ -22,7 +22,7 @@ def split(folder) -> tuple[list[Path], list[Path]]:
 
 
 def read_samples(path) -> np.ndarray:
-    layout, x = container.read_recording(path)
+    layout, x = containers.read_recording(path)
     if layout.channels != 1:
         raise ValueError(f"{path}: not a mono recording")
     return x[:, 0]

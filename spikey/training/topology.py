@@ -107,8 +107,8 @@ def report(folder, out_path, k: int):
 def recording(path, out_path, channels=None):
     """`spikey topology FILE`: the links the default level would find within one multi-channel
     recording (over its first block), with each link's correlation, printed and saved as JSON."""
-    from spikey import codec, container, crosschannel, profiles
-    layout, x = container.read_recording(path, channels)
+    from spikey import codec, containers, crosschannel, profiles
+    layout, x = containers.read_recording(path, channels)
     first = x[:codec.block_frames(layout.channels)]
     r = crosschannel.correlations(first)
     default = profiles.PROFILES[0]

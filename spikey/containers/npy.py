@@ -1,14 +1,16 @@
 """NumPy .npy: the header, then int16 samples shaped (frames,) or (frames, channels), C or Fortran order.
 
 Only little-endian int16 is modelled; any other dtype or shape, or more bytes around the samples than a
-stream holds, is reported as None, and the codec stores the file through its generic container.
+stream holds, is reported as WHOLE, and the codec stores the file through its generic container.
 """
 import io
 
 import numpy as np
 
-from spikey import container, stream
-from spikey.container import Layout
+from spikey import stream
+from spikey.containers.layout import WHOLE, Input, Layout, storable
+
+MAGIC = b"\x93NUMPY"
 
 
 def header(frames: int, channels: int, one_dim: bool, fortran: bool, unsigned: bool = False) -> bytes:
@@ -20,21 +22,33 @@ def header(frames: int, channels: int, one_dim: bool, fortran: bool, unsigned: b
     return out.getvalue()
 
 
-def parse(f, size: int) -> Layout | None:
+def probe(inp: Input):
+    """The layout of a .npy file (None for any other); it has no rate: the stream keeps the one given
+    (spikey info shows it)."""
+    inp.f.seek(0)
+    if inp.f.read(6) != MAGIC:
+        return None
+    layout = parse(inp.f, inp.size)
+    if layout is not WHOLE:
+        layout.rate = inp.rate
+    return layout
+
+
+def parse(f, size: int):
     f.seek(0)
     try:
         version = np.lib.format.read_magic(f)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = read(f)
     except Exception:       # numpy parses the header's text with Python's tokenizer and literal_eval, which
-        return None         # raise what they like on hostile text (an unbalanced bracket: TokenError)
+        return WHOLE        # raise what they like on hostile text (an unbalanced bracket: TokenError)
     start = f.tell()
     if dtype != np.dtype("<i2") or len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] == 0):
-        return None
+        return WHOLE
     frames, channels = shape[0], (shape[1] if len(shape) == 2 else 1)
     end = start + 2 * frames * channels
-    if channels > stream.MAX_CHANNELS or end > size or not container.storable(start, size - end):
-        return None
+    if channels > stream.MAX_CHANNELS or end > size or not storable(start, size - end):
+        return WHOLE
     f.seek(0)
     prefix = f.read(start)
     f.seek(end)

@@ -2,12 +2,12 @@
 
 Every byte outside the sample payload is kept so that the file can be rebuilt exactly, whatever its
 chunks or size fields say. 16-bit PCM of any channel count is modelled; any other RIFF/WAVE file is
-reported as such (None) so the codec can store it through its generic container.
+reported as such (WHOLE) so the codec can store it through its generic container.
 """
 import struct
 
-from spikey import SpikeyError, container, stream
-from spikey.container import Layout
+from spikey import SpikeyError, stream
+from spikey.containers.layout import WHOLE, Input, Layout, storable
 
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
@@ -35,9 +35,21 @@ def _chunks(f, size: int):
         pos += 8 + length + (length & 1)
 
 
-def parse(f, size: int) -> Layout | None:
-    """Layout of a 16-bit PCM WAV file f of size bytes; None for a valid WAV of another format, or one
-    with more bytes around its samples than a stream holds (container.storable)."""
+def probe(inp: Input):
+    """The layout of a RIFF/WAVE file (None for any other): its own rate must agree with --rate."""
+    inp.f.seek(0)
+    magic = inp.f.read(12)
+    if not (magic[:4] == b"RIFF" and magic[8:12] == b"WAVE"):
+        return None
+    layout = parse(inp.f, inp.size)
+    if layout is not WHOLE and inp.rate and inp.rate != layout.rate:
+        raise SpikeyError(f"--rate {inp.rate} disagrees with the WAV's own rate, {layout.rate}")
+    return layout
+
+
+def parse(f, size: int):
+    """Layout of a 16-bit PCM WAV file f of size bytes; WHOLE for a valid WAV of another format, or one
+    with more bytes around its samples than a stream holds (layout.storable)."""
     fmt = None
     for cid, start, length in _chunks(f, size):
         if cid == b"fmt ":
@@ -54,10 +66,10 @@ def parse(f, size: int) -> Layout | None:
                 raise SpikeyError("WAV data chunk comes before its fmt chunk")
             tag, channels, rate, _, _, bits = fmt
             if not (tag == WAVE_FORMAT_PCM and 1 <= channels <= stream.MAX_CHANNELS and bits == 16):
-                return None
+                return WHOLE
             frames = (min(start + length, size) - start) // (2 * channels)
-            if not container.storable(start, size - start - 2 * channels * frames):
-                return None
+            if not storable(start, size - start - 2 * channels * frames):
+                return WHOLE
             f.seek(0)
             prefix = f.read(start)
             f.seek(start + 2 * channels * frames)

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikey import SpikeyError, codec, container, npyfile, stream
+from spikey import SpikeyError, codec, containers, stream
+from spikey.containers import WHOLE
+from spikey.containers import npy
 
 
 def saved(x) -> bytes:
@@ -21,25 +23,25 @@ def saved(x) -> bytes:
 def test_what_np_save_writes_is_canonical_and_read_back(x):
     raw = saved(x)
     f = io.BytesIO(raw)
-    layout = npyfile.parse(f, len(raw))
+    layout = npy.parse(f, len(raw))
     assert layout.canonical and layout.one_dim == (x.ndim == 1) and layout.suffix == b""
     assert layout.planar == (x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous)
-    assert np.array_equal(container.read_frames(f, layout, 0, layout.frames), x if x.ndim == 2 else x[:, None])
-    assert npyfile.header(layout.frames, layout.channels, layout.one_dim, layout.planar) == layout.prefix
+    assert np.array_equal(containers.read_frames(f, layout, 0, layout.frames), x if x.ndim == 2 else x[:, None])
+    assert npy.header(layout.frames, layout.channels, layout.one_dim, layout.planar) == layout.prefix
 
 
 @pytest.mark.parametrize("x", [np.arange(4, dtype=">i2"), np.arange(4, dtype=np.uint16), np.zeros((2, 2, 2), np.int16),
                                np.arange(4.0)], ids=["big-endian", "uint16", "3-D", "float"])
 def test_other_arrays_go_to_the_generic_container(x):
     raw = saved(x)
-    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
+    assert npy.parse(io.BytesIO(raw), len(raw)) is WHOLE
 
 
 def test_a_truncated_npy_is_not_modelled():
     raw = saved(np.arange(100, dtype=np.int16))[:-3]
-    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
-    assert container.probe(io.BytesIO(raw), len(raw)) is None
-    assert stream.NPY == npyfile.parse(io.BytesIO(saved(np.int16([1]))), 130).container
+    assert npy.parse(io.BytesIO(raw), len(raw)) is WHOLE
+    assert containers.probe(io.BytesIO(raw), len(raw)) is None
+    assert stream.NPY == npy.parse(io.BytesIO(saved(np.int16([1]))), 130).container
 
 
 @pytest.mark.parametrize("text", ["'shape': (3,, }", "'shape': [(3,), }", "'shape': (3,)) }", "'shape': ((3,), }"])
@@ -48,7 +50,7 @@ def test_a_header_numpy_cannot_parse_is_not_modelled_and_round_trips(text):
     header = ("{'descr': '<i2', 'fortran_order': False, " + text).encode()
     header += b" " * (-(len(header) + 11) % 64) + b"\n"
     raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 6
-    assert npyfile.parse(io.BytesIO(raw), len(raw)) is None
+    assert npy.parse(io.BytesIO(raw), len(raw)) is WHOLE
     assert codec.decode(codec.encode(raw)) == raw
 
 
