@@ -148,6 +148,9 @@ def run_dask(work, jobs, options, address, advance=lambda: None) -> list:
         raise SpikeyError("--scheduler needs Dask: install Spikey's dask extra "
                           "(pip install -e '.[dask]' in its checkout)") from None
     with Client(address) as client:
+        if work == "encode":            # a file's blocks spread over the workers (spikey/cluster.py)
+            from spikey import cluster
+            return cluster.encode_files(client, jobs, options, advance, code_one)
         futures = client.map(code_one, [work] * len(jobs), [s for s, _ in jobs], [d for _, d in jobs],
                              [options] * len(jobs), pure=False)
         for _ in completed(futures):

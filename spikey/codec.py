@@ -298,9 +298,11 @@ def in_order(work, items, workers: int):
 
 
 def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="default",
-                  whole_crc=None) -> None:
+                  whole_crc=None, coder=None) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
-    summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file)."""
+    summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file).
+    coder(h, layout, blocks), where given, codes the blocks elsewhere (spikey/cluster.py): it gets each
+    block's (frames, samples CRC) in order and gives back the blocks' bytes in order."""
     number = profiles.index(level)
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
@@ -318,8 +320,8 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
             chain = stream.samples_crc(x, chain)
             yield x, chain
 
-    coded = in_order(partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(),
-                     min(workers, h.n_blocks))
+    coded = coder(h, layout, blocks()) if coder else in_order(
+        partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(), min(workers, h.n_blocks))
     _write(header, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
@@ -365,9 +367,10 @@ def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
-                level="default") -> None:
+                level="default", coder=None) -> None:
     """Stream of the file src (size bytes) to out; channels and rate name a raw int16 file's layout;
-    workers: threads coding blocks at once; level: a row of spikey/profiles.py."""
+    workers: threads coding blocks at once, or coder codes them (encode_frames); level: a row of
+    spikey/profiles.py."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
     rate = whole_rate(rate)
@@ -375,7 +378,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     if layout is None:
         return _encode_generic(src, size, out, model or models.default(), extension)
     encode_frames(lambda a, b: container.read_frames(src, layout, a, b), layout, out, model, workers=workers,
-                  level=level, whole_crc=file_crc(src, size) if layout.planar else None)
+                  level=level, whole_crc=file_crc(src, size) if layout.planar else None, coder=coder)
 
 
 class Opened:

@@ -205,13 +205,13 @@ def _through_temporary(path):
 
 # ---- a file in, a file out: ./encode, ./decode, spikey encode/decode and their batches -----------------
 
-def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True):
+def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True, coder=None):
     """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
-    file at dst, there already or appearing meanwhile, is kept and src refused."""
+    file at dst, there already or appearing meanwhile, is kept and src refused; coder: codec.encode_frames'."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
         codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
-                          workers=workers, level=level)
+                          workers=workers, level=level, coder=coder)
 
 
 def decode_path(src, dst, start=None, stop=None, workers=1, replace=True):

@@ -1,0 +1,86 @@
+"""One recording's blocks coded on a Dask cluster, its stream assembled here (`spikey encode … --scheduler`).
+
+A file used to be one task, so a long recording kept one worker busy and left the rest idle. Blocks are
+independent to code given their samples; what ties them together is cheap and stays here: the header
+(links, from the first block), each block's samples CRC (chained from the one before: stream.samples_crc)
+and the file's CRC, summed as codec.encode_frames reads the file once in order. A task gets the file's
+path, its block's span and CRC, reads its own frames (so it holds one block, and no samples cross the
+network), codes them and returns the block's bytes, which are written in order: the stream is the one a
+local `spikey encode` writes, byte for byte. Workers must see the files at the paths the client does, as
+for a whole file's task. Decoding stays one task per file (batch.run_dask): it is several times faster.
+"""
+import os
+import threading
+import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+from spikey import SpikeyError, codec, container, profiles
+from spikey import model as models
+
+
+def encode_block_at(path: str, layout, span: tuple, digest: int, samples_crc: int, refs: list, level: str) -> bytes:
+    """A block of the file at path (frames span, read through its layout), coded on a worker. digest: the
+    CRC-32 of the frames the client read, so a file changed meanwhile is refused, not coded into a stream
+    whose checksums fail."""
+    with open(path, "rb") as f:
+        x = container.read_frames(f, layout, *span)
+    if zlib.crc32(x.astype("<i2", copy=False)) != digest:
+        raise SpikeyError(f"{path} changed while it was being encoded")
+    profile = profiles.PROFILES[profiles.index(level)]
+    return codec.encode_block(x, samples_crc, models.of_networks(profile.networks), refs, profile)
+
+
+class Blocks:
+    """Files' blocks sent to a Dask client's workers, at most two per worker thread in flight over all the
+    files being coded (so the finished blocks a writer has yet to take stay bounded)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.threads = max(1, sum(client.nthreads().values()))
+        self.slots = threading.Semaphore(2 * self.threads)
+
+    def coder(self, path, level: str):
+        """codec.encode_frames' coder for the file at path."""
+        path = os.path.abspath(path)
+
+        def code(h, layout, blocks):
+            pending = deque()
+            try:
+                for i, (x, samples_crc) in enumerate(blocks):
+                    while not self.slots.acquire(blocking=False):
+                        if not pending:         # none of ours to wait for: another file's will free a slot
+                            self.slots.acquire()
+                            break
+                        yield self._take(pending)
+                    pending.append(self.client.submit(encode_block_at, path, layout, h.block_span(i),
+                                                      zlib.crc32(x.astype("<i2", copy=False)), samples_crc, h.refs,
+                                                      level, pure=False))
+                while pending:
+                    yield self._take(pending)
+            finally:                            # an error or the writer gone: drop what is left
+                for future in pending:
+                    future.cancel()
+                    self.slots.release()
+        return code
+
+    def _take(self, pending) -> bytes:
+        future = pending.popleft()
+        try:
+            return future.result()
+        finally:
+            self.slots.release()
+
+
+def encode_files(client, jobs, options, advance, code_one) -> list:
+    """code_one's message (None: written) for each (source, destination), the files' blocks coded on the
+    cluster; as many files at once as it has threads, so that short files keep it busy too."""
+    blocks = Blocks(client)
+
+    def one(job):
+        src, dst = job
+        result = code_one("encode", src, dst, dict(options, coder=blocks.coder(src, options.get("level", "default"))))
+        advance()
+        return result
+    with ThreadPoolExecutor(min(blocks.threads, len(jobs))) as pool:
+        return list(pool.map(one, jobs))
