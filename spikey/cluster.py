@@ -39,6 +39,28 @@ class Blocks:
         self.client = client
         self.threads = max(1, sum(client.nthreads().values()))
         self.slots = threading.Semaphore(2 * self.threads)
+        self.lock, self.in_flight, self.stopped = threading.Lock(), set(), False
+
+    def stop(self):
+        """Submit nothing more and cancel what is in flight: each file's writer then fails at once
+        (an interrupt), where it would wait for its blocks."""
+        with self.lock:
+            self.stopped = True
+            for future in self.in_flight:
+                future.cancel()
+
+    def _submit(self, *args):
+        """A block's task, sent with the slot its caller took, which it gives back if it is not sent."""
+        try:
+            with self.lock:
+                if self.stopped:
+                    raise SpikeyError("interrupted")
+                future = self.client.submit(encode_block_at, *args, pure=False)
+                self.in_flight.add(future)
+        except BaseException:
+            self.slots.release()
+            raise
+        return future
 
     def coder(self, path, level: str):
         """codec.encode_frames' coder for the file at path."""
@@ -53,15 +75,14 @@ class Blocks:
                             self.slots.acquire()
                             break
                         yield self._take(pending)
-                    pending.append(self.client.submit(encode_block_at, path, layout, h.block_span(i),
-                                                      zlib.crc32(x.astype("<i2", copy=False)), samples_crc, h.refs,
-                                                      level, pure=False))
+                    pending.append(self._submit(path, layout, h.block_span(i), zlib.crc32(x.astype("<i2", copy=False)),
+                                                samples_crc, h.refs, level))
                 while pending:
                     yield self._take(pending)
             finally:                            # an error or the writer gone: drop what is left
                 for future in pending:
                     future.cancel()
-                    self.slots.release()
+                    self._done(future)
         return code
 
     def _take(self, pending) -> bytes:
@@ -69,7 +90,12 @@ class Blocks:
         try:
             return future.result()
         finally:
-            self.slots.release()
+            self._done(future)
+
+    def _done(self, future):
+        with self.lock:
+            self.in_flight.discard(future)
+        self.slots.release()
 
 
 def encode_files(client, jobs, options, advance, code_one) -> list:
@@ -82,5 +108,11 @@ def encode_files(client, jobs, options, advance, code_one) -> list:
         result = code_one("encode", src, dst, dict(options, coder=blocks.coder(src, options.get("level", "default"))))
         advance()
         return result
-    with ThreadPoolExecutor(min(blocks.threads, len(jobs))) as pool:
+    pool = ThreadPoolExecutor(min(blocks.threads, len(jobs)))
+    try:
         return list(pool.map(one, jobs))
+    except BaseException:               # an interrupt: the files being written fail now, and leave nothing
+        blocks.stop()
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)

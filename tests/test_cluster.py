@@ -85,6 +85,16 @@ def test_blocks_in_flight_stay_bounded_over_files_coded_at_once(small_blocks, re
         assert (recordings / f"back-{n}").read_bytes() == (recordings / n).read_bytes()
 
 
+def test_once_stopped_a_file_fails_at_once_and_leaves_nothing(small_blocks, recordings):
+    """An interrupt stops the batch (cluster.encode_files): the files being written fail, none half-written."""
+    blocks = cluster.Blocks(ThreadClient(1))
+    blocks.stop()
+    with pytest.raises(SpikeyError, match="interrupted"):
+        fileio.encode_path(recordings / "c.npy", recordings / "c.bw", coder=blocks.coder(recordings / "c.npy", "fast"))
+    assert not (recordings / "c.bw").exists()
+    assert all(blocks.slots.acquire(blocking=False) for _ in range(2))     # no slot kept by the file that failed
+
+
 def test_a_file_changed_under_the_workers_is_refused(recordings):
     path = recordings / "c.npy"
     with open(path, "rb") as f:
