@@ -7,7 +7,7 @@ and the file's CRC, summed as codec.encode_frames reads the file once in order. 
 path, its block's span and CRC, reads its own frames (so it holds one block, and no samples cross the
 network), codes them and returns the block's bytes, which are written in order: the stream is the one a
 local `spikey encode` writes, byte for byte. Workers must see the files at the paths the client does, as
-for a whole file's task. Decoding stays one task per file (batch.run_dask): it is several times faster.
+for a whole file's task. Decoding stays one task per file (batch.run_dask).
 """
 import os
 import threading
