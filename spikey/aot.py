@@ -49,13 +49,16 @@ class _ReleasingGil(pycc_compiler.Flags):
         self.release_gil = True
 
 
-def build(out_dir=Path(__file__).resolve().parent):
+def build(out_dir=Path(__file__).resolve().parent, cpu="host"):
+    """The kernels module, compiled into out_dir for the CPU named (LLVM's name: host, this machine's; a
+    wheel for others wants a baseline such as x86-64-v2: setup.py's SPIKEY_AOT_CPU)."""
+    out_dir = Path(out_dir)
     pycc_compiler.Flags = _ReleasingGil
     for old in out_dir.glob("_kernels_*"):
         old.unlink()
     cc = CC(f"_kernels_{SOURCE_HASH}")
     cc.output_dir = str(out_dir)
-    cc.target_cpu = "host"
+    cc.target_cpu = cpu
     for name, signature in SIGNATURES.items():
         cc.export(name, signature)(getattr(MODULES[name], name).py_func)
     cc.compile()

@@ -213,6 +213,9 @@ def run_dask(work, jobs, options_of, address, advance=lambda: None) -> list:
         raise SpikeyError("--scheduler needs Dask: install Spikey's dask extra "
                           "(pip install -e '.[dask]' in its checkout)") from None
     with Client(address) as client:
+        if work == "encode":            # a file's blocks spread over the workers (spikey/cluster.py)
+            from spikey import cluster
+            return cluster.encode_files(client, jobs, options_of, advance, code_one)
         futures = client.map(code_one, [work] * len(jobs), [s for s, _ in jobs], [d for _, d in jobs],
                              [options_of(s) for s, _ in jobs], pure=False)
         for _ in completed(futures):

@@ -110,7 +110,8 @@ def _app():
     jobs_option = typer.Option(None, "-j", help="workers: a process a file, or threads for one file's blocks "
                                                 "(default: all cores)")
     force_option = typer.Option(False, "--force", help="replace outputs that exist already")
-    scheduler_option = typer.Option(None, "--scheduler", help="a Dask scheduler's address: one task per file there")
+    scheduler_option = typer.Option(None, "--scheduler", help="a Dask scheduler's address: each block a task there "
+                                                             "(decoding: each file)")
 
     @app.command()
     def encode(inputs: list[str], out: str = out_option, jobs: int = jobs_option, force: bool = force_option,

@@ -319,11 +319,13 @@ def in_order(work, items, workers: int):
 
 
 def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="default",
-                  whole_crc=None, max_error=0) -> None:
+                  whole_crc=None, max_error=0, coder=None) -> None:
     """Write the stream of a recording whose frames frames_of(start, stop) gives. The file's CRC is
     summed in file order as the blocks are read, unless the caller has it (whole_crc: a planar file).
     max_error: the near-lossless bound (quantiser.bounds: K or "auto:F"; 0: lossless); the CRCs are then
-    the reconstruction's, what decoding gives."""
+    the reconstruction's, what decoding gives. coder(h, layout, blocks), where given, codes the blocks
+    elsewhere (spikey/cluster.py): it gets each block's (frames, samples CRC) in order (near-lossless: the
+    reconstruction's) and gives back the blocks' bytes in order."""
     number = profiles.index(level)
     profile = profiles.PROFILES[number]
     span = block_frames(layout.channels)
@@ -346,8 +348,8 @@ def encode_frames(frames_of, layout: Layout, out, model, workers=1, level="defau
             chain = stream.samples_crc(item[0], chain)
             yield item[0], chain, *item[1:]
 
-    coded = in_order(partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(),
-                     min(workers, h.n_blocks))
+    coded = coder(h, layout, blocks()) if coder else in_order(
+        partial(_encode_with_crc, model=model, refs=h.refs, profile=profile), blocks(), min(workers, h.n_blocks))
     _write(header, coded, out, lambda: zlib.crc32(layout.suffix, running) if whole_crc is None else whole_crc)
 
 
@@ -393,13 +395,13 @@ def file_crc(f, size: int, start: int = 0, unsigned: bool = False) -> int:
 
 
 def encode_file(src, size: int, out, model=None, channels=None, rate=0, extension="", workers=1,
-                level="default", path="", unknown_whole=False, max_error=0) -> Layout | None:
+                level="default", path="", unknown_whole=False, max_error=0, coder=None) -> Layout | None:
     """Stream of the file src (size bytes) to out, and the layout it was coded as (None: stored whole, not
     a recording); channels and rate name a raw int16 file's layout; path, where src is a file, finds the
     sidecar beside it (a SpikeGLX .meta, an Open Ephys .oebin, a .cbin's .ch); unknown_whole: a file of no
     container Spikey knows is stored whole rather than refused (exact, whatever max_error); workers:
-    threads coding blocks at once; level: a row of spikey/profiles.py; max_error: the near-lossless bound
-    (encode_frames)."""
+    threads coding blocks at once, or coder codes them (encode_frames); level: a row of
+    spikey/profiles.py; max_error: the near-lossless bound (encode_frames)."""
     if not stream.is_extension(extension):
         raise SpikeyError(f"extension {extension[:40]!r} is not a bare extension such as '.dat'")
     rate = whole_rate(rate)
@@ -411,7 +413,8 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
         _encode_generic(src, size, out, model or models.default(), extension)
         return None
     encode_frames(lambda a, b: containers.read_frames(src, layout, a, b), layout, out, model, workers=workers,
-                  level=level, whole_crc=file_crc(src, size) if layout.planar else None, max_error=max_error)
+                  level=level, whole_crc=file_crc(src, size) if layout.planar else None, max_error=max_error,
+                  coder=coder)
     return layout
 
 

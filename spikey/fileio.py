@@ -206,16 +206,16 @@ def _through_temporary(path):
 # ---- a file in, a file out: ./encode, ./decode, spikey encode/decode and their batches -----------------
 
 def encode_path(src, dst, channels=None, rate=0, workers=1, level="default", replace=True, unknown_whole=False,
-                max_error=0):
+                max_error=0, coder=None):
     """Encode the file src into dst, which gets src's permission bits (as gzip does); unless replace, a
     file at dst, there already or appearing meanwhile, is kept and src refused; unknown_whole: a file of
-    no container Spikey knows is stored whole rather than refused. The layout coded, or None where src is
-    no recording and was stored whole."""
+    no container Spikey knows is stored whole rather than refused; coder: codec.encode_frames'. The layout
+    coded, or None where src is no recording and was stored whole."""
     from spikey import codec
     with opened_input(src) as (f, size), atomic_output(dst, _mode(f), replace) as out:
         return codec.encode_file(f, size, out, channels=channels, rate=rate, extension=codec.stored_extension(src),
                                  workers=workers, level=level, path=str(src), unknown_whole=unknown_whole,
-                                 max_error=max_error)
+                                 max_error=max_error, coder=coder)
 
 
 def decode_path(src, dst, start=None, stop=None, workers=1, replace=True, root=None, sidecar_replace=False,

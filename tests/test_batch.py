@@ -101,7 +101,7 @@ def test_outputs_keep_the_inputs_permissions(two_folders):
     assert (t / "back" / "x.wav").read_bytes() == (t / "d1" / "x.wav").read_bytes()
 
 
-def test_a_dask_cluster_codes_one_file_a_task(two_folders, tmp_path):
+def test_a_dask_cluster_codes_a_folder(two_folders, tmp_path):
     """spikey encode|decode --scheduler ADDRESS, against a LocalCluster of 2 worker processes (in a fresh
     process with a timeout: a cluster started inside the test process can hang on forked pools)."""
     pytest.importorskip("distributed")
