@@ -61,6 +61,8 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
+# bench/ holds zarr.py: off the path, so that `import zarr` (SpikeInterface, numcodecs) finds the package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
