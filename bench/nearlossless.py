@@ -27,12 +27,15 @@ Codecs (--codecs, comma separated):
                 default) channel by channel; decoded x' = clip(q * (2K+1)) into int16, |x' - x| <= K.
   round-blosc   the same q, Blosc zstd level 9 + bitshuffle (numcodecs, one thread) over 1 s chunks of
                 all channels (the common default the reference table uses).
-  wavpack       WavPack 5.6 hybrid lossy: `wavpack -hh --pair-unassigned-chans -b<bits>` of a 16-bit WAV
-                of the samples, `wvunpack` back; <bits> (2.0..23.9 bits/sample) found by bisection so that
-                WavPack's ratio is within 1 % of the --match codec's ratio at the same K (--match: spikey
-                where it runs, else round-pcodec). WavPack gives no error bound: its max and RMS error are
-                what it did. At K = 0 it is plain lossless `wavpack -hh --pair-unassigned-chans`. Where the
-                target ratio is outside what -b2.0..-b23.9 reaches, the row says so.
+  wavpack       WavPack 5.6 hybrid lossy: `wavpack -hh --blocksize=65536 --pair-unassigned-chans -b<bits>`
+                of a 16-bit WAV of the samples, `wvunpack` back; <bits> (2.0..23.9 bits/sample) found by
+                bisection so that WavPack's ratio is within 1 % of the --match codec's ratio at the same K
+                (--match: spikey where it runs, else round-pcodec). WavPack gives no error bound: its max and
+                RMS error are what it did. At K = 0 it is plain lossless WavPack, same options. Where the
+                target ratio is outside what -b2.0..-b23.9 reaches, the row says so (-b2.0 is then coded).
+  wavpack-s0    the same with -s0: no noise shaping. WavPack's default shapes the error's spectrum (more
+                error in total, less of it in the spike band); -s0 gives it the lower max and RMS error of
+                the two at the same ratio, so it is the comparator for the max/RMS targets.
 
 Figures per row: ratio = raw int16 bytes / compressed bytes (WavPack: its .wv file, WAV header included);
 max |error| and RMS error in LSB; SNR full = power of (x - its mean) / power of the error, dB;
@@ -70,12 +73,13 @@ from scipy import signal  # noqa: E402
 
 DATA = Path("/work/shared/data")
 MULTI = Path("/work/shared/multichannel")
-CODECS = ("spikey", "round-pcodec", "round-blosc", "wavpack")
+CODECS = ("spikey", "round-pcodec", "round-blosc", "wavpack", "wavpack-s0")
+WAVPACKS = {"wavpack": [], "wavpack-s0": ["-s0"]}
 BAND = (300.0, 6000.0)
 ORDER = 5
 THRESHOLD = 5.0          # detection threshold in MAD-sigmas
 MATCH_MS = 0.5           # detection matching tolerance, +/- ms
-WAVPACK_OPTS = ["-hh", "--pair-unassigned-chans"]
+WAVPACK_OPTS = ["-hh", "--blocksize=65536", "--pair-unassigned-chans"]
 WAVPACK_BITS = (2.0, 23.9)
 MATCH_TOL = 0.01         # WavPack's ratio within 1 % of the target
 
@@ -226,6 +230,7 @@ class Tally:
     ks: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    matched: bool = True       # WavPack: its ratio matched the target
 
     def add(self, part: Part, y: np.ndarray, packed: int, k: int):
         x = part.x
@@ -344,15 +349,16 @@ class WavPack:
     """WavPack of a group's parts, one file each, in a scratch folder: encode at -b<bits> (or lossless)
     and decode."""
 
-    def __init__(self, parts, tmp):
-        self.parts, self.tmp = parts, Path(tmp)
+    def __init__(self, parts, tmp, extra):
+        self.parts, self.tmp, self.extra = parts, Path(tmp), extra
         for i, p in enumerate(parts):
-            write_wav(self.tmp / f"{i}.wav", p.x, p.rate)
+            if not (self.tmp / f"{i}.wav").exists():
+                write_wav(self.tmp / f"{i}.wav", p.x, p.rate)
 
     def encode(self, bits) -> int:
         total = 0
         for i in range(len(self.parts)):
-            opt = [] if bits is None else [f"-b{bits:.2f}"]
+            opt = [] if bits is None else [*self.extra, f"-b{bits:.2f}"]    # -s is for hybrid mode only
             subprocess.run(["wavpack", "-q", "-y", *WAVPACK_OPTS, *opt, str(self.tmp / f"{i}.wav"), "-o",
                             str(self.tmp / f"{i}.wv")], check=True, capture_output=True)
             total += (self.tmp / f"{i}.wv").stat().st_size
@@ -394,7 +400,7 @@ class WavPack:
 
 # ---- main ------------------------------------------------------------------------------------------
 
-def run_group(gname, desc, parts, args, codecs, kspecs, out):
+def run_group(gname, desc, parts, args, codecs, kspecs, out, summary):
     t0 = time.perf_counter()
     for p in parts:
         analyse(p, args.auto_f)
@@ -413,13 +419,14 @@ def run_group(gname, desc, parts, args, codecs, kspecs, out):
     print(lines[0] + "\n" + lines[1], flush=True)
     targets = {}
     with tempfile.TemporaryDirectory(prefix="nearlossless-") as tmp:
-        wv = WavPack(parts, tmp) if "wavpack" in codecs else None
+        wvs = {c: WavPack(parts, tmp, WAVPACKS[c]) for c in codecs if c in WAVPACKS}
         for kspec in kspecs:
             klabel = "auto" if kspec == "auto" else str(kspec)
             for codec in codecs:
                 t = Tally()
                 t1 = time.perf_counter()
-                if codec == "wavpack":
+                if codec in WAVPACKS:
+                    wv = wvs[codec]
                     ks = [p.auto_k if kspec == "auto" else kspec for p in parts]
                     if all(k == 0 for k in ks):
                         wv.encode(None)
@@ -434,6 +441,7 @@ def run_group(gname, desc, parts, args, codecs, kspecs, out):
                     sizes = [(wv.tmp / f"{i}.wv").stat().st_size for i in range(len(parts))]
                     for i, p in enumerate(parts):
                         t.add(p, wv.decode(i), sizes[i], ks[i])
+                    t.matched = bool(t.notes) and t.notes[0].startswith("-b")
                 else:
                     for p in parts:
                         k = p.auto_k if kspec == "auto" else kspec
@@ -449,10 +457,33 @@ def run_group(gname, desc, parts, args, codecs, kspecs, out):
                 t.seconds = time.perf_counter() - t1
                 name = f"spikey {args.level}" if codec == "spikey" else codec
                 line = "| " + " | ".join(t.row(name, klabel)) + " |"
+                summary.append(dict(group=gname, k=klabel, codec=codec, ratio=t.raw / t.packed, max=t.max_err,
+                                    rms=math.sqrt(t.sq_err / t.n), matched=t.matched))
                 print(line, flush=True)
                 lines.append(line)
     out.append("\n".join(lines) + "\n")
     print(flush=True)
+
+
+def targets_table(summary, match) -> str:
+    """Per recording and K > 0: the --match codec against the WavPack variant with the lower max error at
+    a matched ratio; the issue's targets are max error <= half of WavPack's and RMS error no worse."""
+    rows = [f"| recording | K | {match} ratio | WavPack ratio | {match} max | WavPack max | max <= WavPack/2 | "
+            f"{match} RMS | WavPack RMS | RMS <= WavPack |", "|" + "---|" * 10]
+    for r in summary:
+        if r["codec"] != match or r["k"] == "0":
+            continue
+        wvs = [w for w in summary if w["group"] == r["group"] and w["k"] == r["k"] and w["codec"] in WAVPACKS
+               and w["matched"]]
+        if not wvs:
+            rows.append(f"| {r['group']} | {r['k']} | {r['ratio']:.3f} | not matched | {r['max']} | | | "
+                        f"{r['rms']:.3f} | | |")
+            continue
+        w = min(wvs, key=lambda w: (w["max"], w["rms"]))
+        rows.append(f"| {r['group']} | {r['k']} | {r['ratio']:.3f} | {w['ratio']:.3f} ({w['codec']}) | {r['max']} | "
+                    f"{w['max']} | {'yes' if 2 * r['max'] <= w['max'] else 'no'} | {r['rms']:.3f} | {w['rms']:.3f} | "
+                    f"{'yes' if r['rms'] <= w['rms'] else 'no'} |")
+    return "\n".join(rows) + "\n"
 
 
 def main():
@@ -480,14 +511,15 @@ def main():
             import pcodec  # noqa: F401
         except ImportError:
             raise SystemExit("round-pcodec needs pcodec: pip install pcodec") from None
-    if "wavpack" in codecs and not (shutil.which("wavpack") and shutil.which("wvunpack")):
+    wavpacks = set(codecs) & set(WAVPACKS)
+    if wavpacks and not (shutil.which("wavpack") and shutil.which("wvunpack")):
         raise SystemExit("wavpack rows need wavpack and wvunpack on PATH")
     if args.match is None:
         args.match = "spikey" if "spikey" in codecs else "round-pcodec"
-    if "wavpack" in codecs and args.match not in codecs:
+    if wavpacks and args.match not in codecs:
         raise SystemExit(f"--match {args.match} is not among --codecs")
     # WavPack's rows need the matched codec's ratio first
-    codecs = sorted(codecs, key=lambda c: (c == "wavpack", c != args.match))
+    codecs = sorted(codecs, key=lambda c: (c in WAVPACKS, c != args.match))
     kspecs = [s.strip() if s.strip() == "auto" else int(s) for s in args.k.split(",") if s.strip()]
     if any(k != "auto" and k < 0 for k in kspecs):
         raise SystemExit("K must be >= 0")
@@ -501,7 +533,7 @@ def main():
     if "round-blosc" in codecs:
         import numcodecs
         versions.append(f"numcodecs {numcodecs.__version__}")
-    if "wavpack" in codecs and len(wv) > 1:
+    if wavpacks and len(wv) > 1:
         versions.append(f"wavpack {wv[1]}")
     out = [f"## Near-lossless: ratio, error and detection per K ({started})\n",
            f"Command: `python bench/nearlossless.py {' '.join(sys.argv[1:])}`; {', '.join(versions)}; "
@@ -511,10 +543,18 @@ def main():
     print(out[0])
     print(out[1], flush=True)
     t0 = time.perf_counter()
+    summary = []
     for gname, desc, load in recordings(args):
         parts = load()
-        run_group(gname, desc, parts, args, codecs, kspecs, out)
+        run_group(gname, desc, parts, args, codecs, kspecs, out, summary)
         del parts
+    if wavpacks:
+        table = targets_table(summary, args.match)
+        head = (f"### Targets: {args.match} against WavPack hybrid at the same ratio\n\nWavPack: of wavpack and "
+                f"wavpack-s0 (where its ratio matched), the one with the lower max error.\n")
+        print(head)
+        print(table)
+        out += [head, table]
     total = f"Total time {time.perf_counter() - t0:.0f} s.\n"
     print(total)
     out.append(total)
