@@ -37,7 +37,6 @@ the mean accuracy against the mean of the lossless runs, in percent of it.
 import argparse
 import inspect
 import math
-import os
 import random
 import shutil
 import sys
@@ -193,7 +192,6 @@ def main():
                          "parameter (near-lossless mode not here yet); run with --codecs round")
     kspecs = [s.strip() if s.strip() == "auto" else int(s) for s in args.k.split(",") if s.strip()]
     warnings.filterwarnings("ignore")
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.n_jobs))
     import spikeinterface
     if args.deterministic:
         seeded_rngs()
