@@ -542,6 +542,12 @@ def main():
            f"+/-{MATCH_MS} ms; 's': seconds for the row (encode + decode + figures).\n"]
     print(out[0])
     print(out[1], flush=True)
+    if "spikey" in codecs:
+        import spikey
+        t = time.perf_counter()
+        spikey.encode_samples(np.zeros((4096, 2), np.int16), 30000, level=args.level, max_error=1)
+        print(f"spikey warm-up (kernels loaded or compiled, outside the rows' times): "
+              f"{time.perf_counter() - t:.1f} s\n", flush=True)
     t0 = time.perf_counter()
     summary = []
     for gname, desc, load in recordings(args):
