@@ -38,7 +38,6 @@ import argparse
 import inspect
 import math
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -104,8 +103,9 @@ def code(codec: str, x: np.ndarray, k: int, level: str):
     """(reconstruction, compressed bytes) of x at max error k."""
     if codec == "round":
         s = 2 * k + 1
-        q = np.rint(x.astype(np.float64) / s).astype(np.int16)
-        y = np.clip(q.astype(np.int32) * s, -32768, 32767).astype(np.int16)
+        q = np.floor_divide(x.astype(np.int32) + k, s)     # round(x / s), exact in integers for odd s
+        y = np.clip(q * s, -32768, 32767).astype(np.int16)
+        q = q.astype(np.int16)
         n = pcodec_bytes(q)
     else:
         import spikey
@@ -139,12 +139,11 @@ class Sorting:
         import spikeinterface.core as sc
         import spikeinterface.sorters as ss
         from spikeinterface.comparison import compare_sorter_to_ground_truth
-        rec = sc.NumpyRecording([y], float(RATE))
-        rec.set_channel_gains(GAIN_UV)
-        rec.set_channel_offsets(0.0)
-        rec.set_probe(self.probe, in_place=True)
-        binary = self.workdir / "rec"
-        rec = rec.save(folder=binary, overwrite=True, verbose=False, progress_bar=False)
+        binary = self.workdir / "rec.raw"       # the sorter wants a recording it can reload: a raw int16 file
+        np.ascontiguousarray(y, "<i2").tofile(binary)
+        rec = sc.read_binary(binary, float(RATE), "int16", num_channels=y.shape[1], gain_to_uV=GAIN_UV,
+                             offset_to_uV=0.0)
+        rec = rec.set_probe(self.probe)
         t = time.perf_counter()
         SEED[0] = seed
         random.seed(seed)
@@ -159,7 +158,7 @@ class Sorting:
                    mean_matched=float(acc[matched].mean()) if matched.any() else 0.0,
                    well=len(comp.get_well_detected_units(0.8)), seconds=seconds)
         del rec, srt
-        shutil.rmtree(binary, ignore_errors=True)
+        binary.unlink()
         return out
 
 
