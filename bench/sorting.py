@@ -16,7 +16,7 @@ imported from this checkout, its numpy/numba come from the venv.)
 Recording: spikeinterface.core.generate_ground_truth_recording, seed --seed: a Neuropixels-1.0-like
 checkerboard probe (4 columns 16 um apart, rows 20 um apart alternating between column pairs, 12 um
 square contacts; --channels sites), --units units (firing 2-12 Hz, refractory 4 ms, template amplitude
-parameter alpha 60-400 uV, so some units sit near the detection threshold), white noise 5 uV RMS, 30 kHz,
+parameter alpha --alpha 60-400 uV, so some units sit near the detection threshold), white noise 5 uV RMS, 30 kHz,
 --duration s. Converted to int16 at a gain of 0.625 uV/LSB (noise = 8 LSB RMS, like a Neuropixels 2.0
 channel's few-LSB noise), then given to the sorter as int16 with that gain.
 
@@ -73,7 +73,7 @@ def ground_truth(args):
     rec, gt = sc.generate_ground_truth_recording(
         durations=[args.duration], sampling_frequency=float(RATE), probe=probe_np1(args.channels), num_units=args.units,
         generate_sorting_kwargs=dict(firing_rates=(2.0, 12.0), refractory_period_ms=4.0),
-        generate_templates_kwargs=dict(unit_params=dict(alpha=(60.0, 400.0))),
+        generate_templates_kwargs=dict(unit_params=dict(alpha=tuple(args.alpha))),
         noise_kwargs=dict(noise_levels=NOISE_UV, strategy="on_the_fly"), seed=args.seed)
     x = rec.get_traces()
     xi = np.clip(np.rint(x / GAIN_UV), -32768, 32767).astype(np.int16)
@@ -176,6 +176,7 @@ def main():
     ap.add_argument("--channels", type=int, default=32)
     ap.add_argument("--units", type=int, default=15)
     ap.add_argument("--seed", type=int, default=2205)
+    ap.add_argument("--alpha", default="60,400", help="template amplitude parameter range, uV (lower: harder)")
     ap.add_argument("--repeats", type=int, default=3, help="lossless sorter runs, seeds 0.. (the sorter's spread)")
     ap.add_argument("--sorter", default="tridesclous2")
     ap.add_argument("--n-jobs", type=int, default=1)
@@ -189,6 +190,7 @@ def main():
     if "spikey" in codecs and not spikey_supports_max_error():
         raise SystemExit("spikey rows asked for, but this checkout's spikey.encode_samples has no max_error "
                          "parameter (near-lossless mode not here yet); run with --codecs round")
+    args.alpha = [float(v) for v in args.alpha.split(",")]
     kspecs = [s.strip() if s.strip() == "auto" else int(s) for s in args.k.split(",") if s.strip()]
     warnings.filterwarnings("ignore")
     import spikeinterface
@@ -203,8 +205,8 @@ def main():
     out = [f"## Sorting before and after near-lossless coding ({started})\n",
            f"Command: `python bench/sorting.py {' '.join(sys.argv[1:])}`; spikeinterface {spikeinterface.__version__}, "
            f"sorter {args.sorter} (n_jobs {args.n_jobs}, numpy default_rng seeded: {bool(args.deterministic)}); "
-           f"ground truth: {args.channels} channels "
-           f"(Neuropixels-1.0-like), {args.units} units, {args.duration:g} s at {RATE} Hz, seed {args.seed}, noise "
+           f"ground truth: {args.channels} channels (Neuropixels-1.0-like), {args.units} units (alpha "
+           f"{args.alpha[0]:g}-{args.alpha[1]:g} uV), {args.duration:g} s at {RATE} Hz, seed {args.seed}, noise "
            f"{NOISE_UV:g} uV at {GAIN_UV} uV/LSB; int16 SD {sd:.2f} LSB; auto K (F={args.auto_f}) = {ka}; "
            f"generated in {time.perf_counter() - t0:.0f} s.\n"]
     print(out[0] + "\n" + out[1], flush=True)
