@@ -143,7 +143,7 @@ class Sorting:
         np.ascontiguousarray(y, "<i2").tofile(binary)
         rec = sc.read_binary(binary, float(RATE), "int16", num_channels=y.shape[1], gain_to_uV=GAIN_UV,
                              offset_to_uV=0.0)
-        rec = rec.set_probe(self.probe)
+        rec.set_probe(self.probe, in_place=True)
         t = time.perf_counter()
         SEED[0] = seed
         random.seed(seed)
