@@ -7,7 +7,9 @@ maximum error K (issue 21, item 4), Spikey beside rounding + pcodec, rounding + 
                                  [--recordings locust_t01,yass_np10] [--match spikey] [--pcodec-level 8]
 
 Python: any environment with the codec's own dependencies plus scipy, numcodecs and pcodec (`pip install
-pcodec`); wavpack/wvunpack on PATH (5.6 here). Spikey is imported from this checkout.
+pcodec`), e.g. /work/venv-si of bench/sorting.py (`/work/venv-si/bin/python bench/nearlossless.py ...`);
+wavpack/wvunpack on PATH (5.6 here). Spikey is imported from this checkout (in a fresh environment its
+kernels compile once, before the rows are timed).
 
 Data: every /work/shared/multichannel/NAME.npy (int16, (samples, channels); rate from NAME.json), one
 recording at a time, and --challenge N files of /work/shared/data (16-bit mono WAV, every (600/N)'th of
