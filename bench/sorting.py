@@ -26,6 +26,8 @@ spread), then for each K: 'round' = x -> round(x / (2K+1)) * (2K+1) clipped to i
 ratio from pcodec on the quotients, channel by channel, default level), and 'spikey' =
 spikey.encode_samples(x, rate, level=--level, max_error=K) -> decode_samples (only where encode_samples
 accepts max_error, else the bench stops with one line; every decoded sample checked |error| <= K).
+'dither' (a control, not a codec; not in the default --codecs): x plus independent uniform integer
+error in [-K, K], seeded: does the sorter respond to rounding, or to any error of that size?
 "auto" K = floor(F * MAD(first differences) / (0.6745 * sqrt(2))), channels pooled, F = --auto-f.
 
 Sorter: --sorter (tridesclous2, SpikeInterface's own, CPU), n_jobs=--n-jobs, all runs in this one process
@@ -61,7 +63,7 @@ import numpy as np  # noqa: E402
 GAIN_UV = 0.625
 NOISE_UV = 5.0
 RATE = 30000
-CODECS = ("round", "spikey")
+CODECS = ("round", "spikey", "dither")
 
 
 def probe_np1(channels: int):
@@ -108,7 +110,13 @@ def pcodec_bytes(q: np.ndarray) -> int:
 
 def code(codec: str, x: np.ndarray, k: int, level: str):
     """(reconstruction, compressed bytes) of x at max error k."""
-    if codec == "round":
+    if codec == "dither":
+        # not a codec: a control with independent uniform integer error in [-k, k] (seeded), to tell a
+        # sorter's response to quantization from its response to any error of that size
+        e = np.random.Generator(np.random.PCG64(k)).integers(-k, k + 1, size=x.shape, dtype=np.int32)
+        y = np.clip(x.astype(np.int32) + e, -32768, 32767).astype(np.int16)
+        n = 0
+    elif codec == "round":
         s = 2 * k + 1
         q = np.floor_divide(x.astype(np.int32) + k, s)     # round(x / s), exact in integers for odd s
         y = np.clip(q * s, -32768, 32767).astype(np.int16)
@@ -175,7 +183,7 @@ HEADER = ["condition", "K", "ratio", "x lossless", "max err", "RMS err", "sorter
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--codecs", default="round,spikey")
+    ap.add_argument("--codecs", default="round,spikey", help="round, spikey, dither (a control)")
     ap.add_argument("--k", default="1,2,4,8,auto")
     ap.add_argument("--auto-f", type=float, default=0.5)
     ap.add_argument("--level", default="default", choices=["fast", "default", "max"])
@@ -265,11 +273,11 @@ def main():
                 runs = [sorting.score(y, seed=r) for r in range(args.seeds)]
                 s = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
                 s["seconds"] = sum(r["seconds"] for r in runs)
-                ratio = x.nbytes / n
-                emit([name, f"auto={k}" if kspec == "auto" else str(k), f"{ratio:.3f}",
-                      f"{n and lossless_bytes[codec] / n:.3f}", str(int(np.abs(e).max())),
-                      f"{math.sqrt(np.mean(e.astype(np.float64) ** 2)):.3f}", f"{s['units']:g}", f"{s['mean']:.4f}",
-                      f"{s['mean_matched']:.4f}", f"{s['well']:g}", f"{(s['mean'] - ref) / ref * 100:+.2f}",
+                ratio = f"{x.nbytes / n:.3f}" if n else "n/a"
+                emit([name, f"auto={k}" if kspec == "auto" else str(k), ratio,
+                      f"{lossless_bytes[codec] / n:.3f}" if n else "n/a", str(int(np.abs(e).max())),
+                      f"{math.sqrt(np.mean(e.astype(np.float64) ** 2)):.3f}", f"{s['units']:.3g}", f"{s['mean']:.4f}",
+                      f"{s['mean_matched']:.4f}", f"{s['well']:.3g}", f"{(s['mean'] - ref) / ref * 100:+.2f}",
                       f"{s['seconds']:.0f}"])
                 del y, e
     total = f"Total time {time.perf_counter() - t0:.0f} s."
