@@ -547,7 +547,9 @@ def main():
     if "spikey" in codecs:
         import spikey
         t = time.perf_counter()
-        spikey.encode_samples(np.zeros((4096, 2), np.int16), 30000, level=args.level, max_error=1)
+        noise = np.random.default_rng(0).normal(0, 20, (8192, 4)).astype(np.int16)
+        for k in (0, 1):
+            spikey.decode_samples(spikey.encode_samples(noise, 30000, level=args.level, max_error=k))
         print(f"spikey warm-up (kernels loaded or compiled, outside the rows' times): "
               f"{time.perf_counter() - t:.1f} s\n", flush=True)
     t0 = time.perf_counter()
