@@ -144,11 +144,10 @@ def check_options(options: dict):
     for key, (low, high) in bounds.items():
         if options.get(key) is not None:
             stream.check_range(f"--{key}", options[key], low, high)
-    if options.get("max_error") not in (None, 0, "0"):
-        import numpy as np
+    if options.get("max_error") is not None:
         from spikey import quantiser
         try:
-            quantiser.bounds(options["max_error"], np.zeros((2, 1), np.int16))
+            quantiser.check(options["max_error"])
         except SpikeyError as e:
             raise SpikeyError(f"--max-error: {e}") from None
 

@@ -55,7 +55,7 @@ class BinTable:
 
     @cached_property
     def coarse(self) -> dict:
-        """By error bound: this table's bins grouped under it (spikey/quantiser.py keeps them here)."""
+        """By error bound: this table's bins grouped under it (spikey/quantiser.py keeps its groupings here)."""
         return {}
 
     @cached_property

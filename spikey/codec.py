@@ -407,7 +407,7 @@ def encode_file(src, size: int, out, model=None, channels=None, rate=0, extensio
     rate = whole_rate(rate)
     layout = containers.probe(src, size, path, channels, rate, extension, unknown_whole)
     if layout is None:
-        if max_error not in (0, "0") and not unknown_whole:
+        if not quantiser.exact(max_error) and not unknown_whole:
             raise SpikeyError("near-lossless coding needs int16 samples (a WAV, .npy or raw int16 file); "
                               "Spikey stores this file exact only: leave out --max-error")
         _encode_generic(src, size, out, model or models.default(), extension)

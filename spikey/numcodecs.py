@@ -56,20 +56,20 @@ class Spikey(Codec):
 
     def __init__(self, level: str = "default", max_error=0):
         profiles.index(level)         # refuses an unknown level or bound now, not at the first chunk
-        quantiser.bounds(max_error, np.zeros((2, 1), np.int16))
+        quantiser.check(max_error)
         self.level = level
         self.max_error = max_error
 
     def get_config(self):
         config = {"id": self.codec_id, "level": self.level}
-        return {**config, "max_error": self.max_error} if self.max_error not in (0, "0") else config
+        return config if quantiser.exact(self.max_error) else {**config, "max_error": self.max_error}
 
     def encode(self, buf):
         x = ensure_ndarray(buf)
         check_samples(x)
         if not _fortran(x):
             return codec.encode_samples(x, level=self.level, max_error=self.max_error)
-        if self.max_error not in (0, "0"):
+        if not quantiser.exact(self.max_error):
             raise ValueError("Spikey's near-lossless coding needs C-ordered chunks (zarr v2 order='C')")
         if x.dtype != np.int16:
             # The .npy container holds int16 only and the samples container has no order flag.

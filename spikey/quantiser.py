@@ -22,12 +22,11 @@ entropy of a Gaussian quantised to a step, over offsets of its mean, is within 0
 one from sigma = 0.6 steps up, 0.07 bit at 0.4 and 0.34 bit at 0.25 (docs/near-lossless.md).
 """
 from dataclasses import dataclass
+
 import numpy as np
 
 from spikey import SpikeyError, codesets, stream
 from spikey.bins import BinTable
-
-MAX_ERROR = stream.MAX_ERROR
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,39 +58,34 @@ def groups(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(first, dtype=np.int64), np.array(value, dtype=np.int64)
 
 
-def coarse(table: BinTable, k: int) -> BinTable:
-    """The table whose bins are table's bins grouped under bound k (k = 0: table itself)."""
-    if k == 0:
-        return table
-    if k not in table.coarse:           # the ADC's table recurs in every block and option
-        table.coarse[k] = _coarse(table, k)
+def _grouped(table: BinTable, k: int) -> tuple[BinTable, np.ndarray, int]:
+    """(coarse table, each bin's group, the largest error the grouping can make) of table under bound
+    k > 0, made once per table and bound: the ADC's table recurs in every block, channel and option."""
+    if k not in table.coarse:
+        first, value = groups(table.values, k)
+        edges = table.edges[np.append(first, len(table.values))]
+        group = np.repeat(np.arange(len(first), dtype=np.int32), np.diff(np.append(first, len(table.values))))
+        error = np.abs(table.values.astype(np.int64) - table.values[value][group]).max()
+        table.coarse[k] = (BinTable(table.values[value], edges, 0.5 * (edges[:-1] + edges[1:])), group, int(error))
     return table.coarse[k]
 
 
-def _coarse(table: BinTable, k: int) -> BinTable:
-    first, value = groups(table.values, k)
-    edges = table.edges[np.append(first, len(table.values))]
-    return BinTable(table.values[value], edges, 0.5 * (edges[:-1] + edges[1:]))
+def coarse(table: BinTable, k: int) -> BinTable:
+    """The table whose bins are table's bins grouped under bound k (k = 0: table itself)."""
+    return table if k == 0 else _grouped(table, k)[0]
 
 
 def allowed(table: BinTable, k: int) -> int:
     """The largest error grouping table's values under bound k can make (at most k)."""
-    if k == 0:
-        return 0
-    first, value = groups(table.values, k)
-    v = table.values.astype(np.int64)
-    last = np.append(first[1:], len(v)) - 1
-    return int(max((v[value] - v[first]).max(), (v[last] - v[value]).max()))
+    return 0 if k == 0 else _grouped(table, k)[2]
 
 
 def quantise(x: np.ndarray, adc: BinTable, k: int) -> Quantised:
     """One channel's samples x under bound k: on the set the lossless encoder would try first (the
     ADC's where it fits, else the lattice), each sample replaced by its group's value."""
     code_set, fine_idx, exceptions = codesets.candidates(x, adc)[0]
-    fine = code_set.table(adc)
-    table = coarse(fine, k)
-    first, _ = groups(fine.values, k)
-    idx = (np.searchsorted(first, fine_idx, side="right") - 1).astype(np.int32)
+    table, group, _ = _grouped(code_set.table(adc), k)
+    idx = group[fine_idx]
     samples = table.values[idx].astype(np.int16)
     for pos, value in exceptions:
         samples[pos] = value
@@ -108,6 +102,16 @@ def block(x: np.ndarray, adc: BinTable, bounds: list) -> tuple:
 
 
 AUTO = "auto:"
+
+
+def exact(spec) -> bool:
+    """Whether a max error option asks for lossless coding (0; the command line gives "0")."""
+    return spec in (0, "0")
+
+
+def check(spec) -> None:
+    """Refuse in one line, before any work, a max error option bounds() would refuse on any samples."""
+    bounds(spec, np.zeros((2, 1), np.int16))
 NOISE_PER_MAD = 1.0 / (0.6744897501960817 * 1.4142135623730951)   # a Gaussian's sigma from the MAD of its differences
 
 
@@ -131,13 +135,13 @@ def bounds(spec, first: np.ndarray) -> list:
             fraction = -1.0
         if not 0 < fraction <= 8:
             raise SpikeyError(f"max error {spec!r}: auto:F needs a fraction F of the noise level, 0 < F <= 8")
-        return [min(int(fraction * n), MAX_ERROR) for n in noise(first)]
+        return [min(int(fraction * n), stream.MAX_ERROR) for n in noise(first)]
     try:
         k = int(spec)
     except (TypeError, ValueError):
         raise SpikeyError(f"max error must be a whole number of units or auto:F, not {spec!r}") from None
     if isinstance(spec, float) and spec != k or isinstance(spec, bool):
         raise SpikeyError(f"max error must be a whole number of units or auto:F, not {spec!r}")
-    if not 0 <= k <= MAX_ERROR:
-        raise SpikeyError(f"max error must be 0 to {MAX_ERROR}, not {k}")
+    if not 0 <= k <= stream.MAX_ERROR:
+        raise SpikeyError(f"max error must be 0 to {stream.MAX_ERROR}, not {k}")
     return [k] * channels

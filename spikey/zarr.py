@@ -24,7 +24,6 @@ except ImportError as e:   # zarr 2 has no zarr.abc
     raise ImportError("spikey.zarr needs zarr >= 3 (pip install 'zarr>=3'); with zarr 2 use "
                       "spikey.numcodecs.Spikey as the array's compressor") from e
 
-import numpy as np
 
 from spikey import codec, profiles, quantiser, stream
 
@@ -40,7 +39,7 @@ class Spikey(ArrayBytesCodec):
 
     def __post_init__(self):
         profiles.index(self.level)    # refuses an unknown level or bound now, not at the first chunk
-        quantiser.bounds(self.max_error, np.zeros((2, 1), np.int16))
+        quantiser.check(self.max_error)
 
     @classmethod
     def from_dict(cls, data):
@@ -54,7 +53,7 @@ class Spikey(ArrayBytesCodec):
 
     def to_dict(self):
         configuration = {**({} if self.level == "default" else {"level": self.level}),
-                         **({} if self.max_error in (0, "0") else {"max_error": self.max_error})}
+                         **({} if quantiser.exact(self.max_error) else {"max_error": self.max_error})}
         return {"name": "spikey", **({"configuration": configuration} if configuration else {})}
 
     def validate(self, *, shape, dtype, chunk_grid) -> None:
