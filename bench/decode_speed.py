@@ -21,14 +21,16 @@ from spikey import codec, kernels
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def inputs(multichannel: str, data: str) -> dict:
+def inputs(multichannel: str, data: str, whole_files: bool = False) -> dict:
+    """Each NAME.npy of multichannel, and every 50th challenge WAV of data: one array, or (whole_files)
+    the list of the files' arrays."""
     out = {Path(p).stem: np.load(p) for p in sorted(glob.glob(f"{multichannel}/*.npy"))}
     parts = []
     for f in sorted(glob.glob(f"{data}/*.wav"))[::50]:
         with wave.open(f) as w:
             parts.append(np.frombuffer(w.readframes(w.getnframes()), "<i2"))
     if parts:
-        out[f"challenge x{len(parts)}"] = np.concatenate(parts)
+        out[f"challenge x{len(parts)}"] = parts if whole_files else np.concatenate(parts)
     return out
 
 
