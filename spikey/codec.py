@@ -147,8 +147,9 @@ def _greedy(options, key) -> int:
     """The index of an option of least key(index), found by changing one choice at a time (CHOICES, in
     order) and keeping the best so far, in passes until a whole pass finds nothing better: from the
     level's own loop with the most refs, the first head and code set. Every option is tried at most once.
-    (One pass alone missed up to 0.04% of the full search's bytes on yass_np10; passes until none is
-    better, at most 0.03% on any variant of a shared recording (bench/variants.py).)"""
+    Ties go to the option tried first, so the search is deterministic. (One pass alone missed up to 0.04%
+    of the full search's bytes on yass_np10; with passes, the shared recordings' ratios and their
+    variants' are the full search's to four digits but one: docs/levels.md.)"""
     def choices(option):
         return tuple(id(option[0]) if f == 0 else option[f] for f in CHOICES)
     where = {choices(o): i for i, o in enumerate(options)}
