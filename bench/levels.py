@@ -554,7 +554,7 @@ def main():
             print(f"\n{what}; ratio = raw int16 bytes / compressed bytes; median of {args.runs} runs; WAV files for "
                   f"the external tools, FLAC on <= {FLAC_MAX_CHANNELS}-channel parts (EEG 64 ch: 8 x 8, yass 10 ch: "
                   "2 x 5), sizes added up")
-            panels["multichannel recordings (4 files)"] = table(items, results, per_item=True)
+            panels[f"multichannel recordings ({len(items)} files)"] = table(items, results, per_item=True)
         if args.plot and panels:
             plot(panels, args.plot)
         wav = (long_part(tmp, args.tiles, args.long_runs, args.long_levels.split(","))
