@@ -120,7 +120,8 @@ def _best_of(options, model, aux, moves, profile, own_loop, n):
     greedy search reaches), judged on the profile's trial length of first samples (all of them when that
     is fewer or 0, and then the trial is the record): payload scaled to the whole length, plus the
     record's fixed fields. A loop other than the profile's own must be shorter by its margin (own_margin)
-    to be chosen."""
+    to be chosen, and a record with a head than one without by head_margin (on a code set where both are
+    tried)."""
     trial = min(n, profile.trial_samples or n)
     whole = {}
 
@@ -130,6 +131,7 @@ def _best_of(options, model, aux, moves, profile, own_loop, n):
             whole[i] = record, surprises
         fixed = len(stream.write_channel(record)) - len(record.payload)
         margin = 1.0 if options[i][6] == profile.loops[0] else 1.0 + profile.own_margin
+        margin *= 1.0 if options[i][4] == models.NO_HEAD else 1.0 + profile.head_margin
         return (fixed + len(record.payload) * n / max(trial, 1)) * margin
     if len(options) == 1:
         return (*_record(options[0], model, aux, moves, own_loop), options[0])

@@ -35,18 +35,22 @@ class Profile:
     simpler: str | None   # the level whose search this one repeats, keeping its record where shorter
     own_margin: float     # how much shorter another loop's record must be to be chosen over the level's own
                           # (fast: its own loop decodes twice as fast as the one with the stage)
+    head_margin: float    # how much shorter a record with a learned head must be to be chosen over one without
+                          # (the fully connected head costs the decoder 272 multiply-adds a sample, an RLS-8 160)
     greedy: bool          # the trials change one choice at a time (codec._greedy), keeping the best, instead of
                           # trying every combination: about half the trials, within 0.03% of the bytes
 
 
 PROFILES = (
     Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
-            heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0, greedy=True),
+            heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0, head_margin=0.001,
+            greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
-            heads=False, no_head=True, trial_samples=16384, simpler=None, own_margin=0.01, greedy=False),
+            heads=False, no_head=True, trial_samples=16384, simpler=None, own_margin=0.01, head_margin=0.0,
+            greedy=False),
     Profile("max", loops=(MIDDLEOUT, C16, C16X2), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
-            own_margin=0.0, greedy=True),
+            own_margin=0.0, head_margin=0.001, greedy=True),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

@@ -1,4 +1,6 @@
 """Compression levels: every level round-trips, the stream names its level, the decoder needs no hint."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -95,3 +97,15 @@ def test_the_greedy_search_changes_one_group_of_choices_at_a_time():
     assert options[best] == ("b", None, None, None, NO_HEAD, 1, profiles.C16)
     assert len(tried) == len(set(tried)) == 12
     assert options[tried[0]][4:] == (0, 3, profiles.MIDDLEOUT)       # the level's own loop, every ref, head 0
+
+
+@pytest.mark.parametrize("margin, with_head", [(1e9, False), (-0.5, True)])
+def test_a_record_takes_a_head_only_where_it_saves_the_head_margin(monkeypatch, margin, with_head):
+    """Where a code set tries both (not the ADC's), the head must beat no head by head_margin: never with an
+    endless margin, always where the margin favours it. The decoder reads the choice from the record."""
+    level = dataclasses.replace(profiles.PROFILES[0], head_margin=margin, simpler=None)
+    monkeypatch.setattr(profiles, "PROFILES", (level, *profiles.PROFILES[1:]))
+    x = heavy_tailed()
+    data = codec.encode_samples(x, level="default")
+    assert all((c.head != NO_HEAD) == with_head for c in channels_of(data))
+    assert np.array_equal(codec.decode_samples(data), x)
