@@ -80,7 +80,7 @@ def test_a_record_names_the_fast_loop_where_it_made_it(level):
     assert np.array_equal(codec.decode_samples(data, 7000, 7100), x[7000:7100])
 
 
-def test_the_greedy_search_changes_one_group_of_choices_at_a_time():
+def test_the_greedy_search_changes_one_choice_at_a_time():
     """On options whose cost adds up over their choices (head, loop, refs used, code set), the greedy
     search finds the cheapest: a first pass tries each choice's alternatives once (1 + 1 + 2 + 2 + 1), a second
     the alternatives of the best it found not yet tried (5 more of 36), which are no better."""
