@@ -11,8 +11,9 @@ class SpikeyError(Exception):
 
 # The modules the compiled kernels are made of: spikey/aot.py's exports and every spikey module they
 # import (tests/test_kernels.py checks the list against the imports).
-KERNEL_SOURCES = ("aot.py", "cascade.py", "coder.py", "dense.py", "distribution.py", "fastcascade.py", "fastcoder.py",
-                  "jit.py", "middleout.py", "network.py", "nlms.py", "npz.py", "predictor.py", "rangecoder.py")
+KERNEL_SOURCES = ("aot.py", "cascade.py", "coder.py", "contextscale.py", "dense.py", "distribution.py",
+                  "fastcascade.py", "fastcoder.py", "jit.py", "middleout.py", "network.py", "nlms.py", "npz.py",
+                  "predictor.py", "rangecoder.py")
 
 
 def _source_hash() -> str:

@@ -9,13 +9,15 @@ record's shape (shape_of) setting the RLS order and the stages:
     mu2 = mu1 + v1.r1,  mu = mu2 + v2.r2      the stages, each on the last residuals of the one before
     sigma = SIGMA_PER_MAE * mae               mae: running mean of |y - mu|, rate MAE_RATE
     the head's shift and factor, as in the default loop, on (mu, sigma)
+    sigma *= the context scale's factor       where the shape has it (spikey/contextscale.py)
 and once y is known, each stage learns from its own error: the RLS from y - mu1, the first stage from
-y - mu2, the second from y - mu.
+y - mu2, the second from y - mu, the context scale from y's residual in the sigmas before it.
 An RLS of order 8 with the stage codes as well as order 16 alone (docs/model.md) at a quarter of the
 O(n^2) update: this loop is also the cheap one to decode.
 """
 import numpy as np
 
+from spikey import contextscale as cs
 from spikey import distribution as dist
 from spikey import network as net
 from spikey import nlms
@@ -33,26 +35,35 @@ SIGMA_MIN = 0.01         # the default loop's sqrt(VAR_MIN)
 def shape_of(shape):
     """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape (loop
     - profiles.CASCADE): bit 0 an RLS of order 16, else 8; bit 1 two stages, 32 taps at 2^-6 then 16 at
-    2^-7 on its residual, else one of 16 taps at 2^-7 (docs/model.md)."""
+    2^-7 on its residual, else one of 16 taps at 2^-7 (docs/model.md). Bit 2, the context scale, is
+    has_context's."""
     order = 16 if shape & 1 else 8
     if shape & 2:
         return order, 32, 1.0 / 64, 16, 1.0 / 128
     return order, 16, 1.0 / 128, 0, 0.0
 
 
+@njit(cache=True, inline="always")
+def has_context(shape):
+    """Bit 2 of a shape: the sigma is corrected by the context scale (spikey/contextscale.py)."""
+    return shape & 4 != 0
+
+
 @njit(cache=True)
 def new_views(shape, b1, wr, aux):
     """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux: one flat array, sliced
-    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae and head (errors, x, z, rec)."""
+    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec) and context scale."""
     order, taps1, _, taps2, _ = shape_of(shape)
     n_scratch, n_rec = net.state_sizes(b1, wr)
     n = order + aux.shape[1]
-    sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec)
+    sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec, cs.SIZE)
     a = np.cumsum(np.array((0,) + sizes))
     s = np.zeros(a[-1])
     views = (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
-             s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]])
+             s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]],
+             s[a[13]:a[14]])
     pred.reset(views[0], views[1])
+    cs.reset(views[13])
     views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
     return views
 
@@ -89,47 +100,61 @@ def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t,
     pred.learn(w, P, h, gain, y - mu1, y, order, FORGET)
 
 
+@njit(cache=True, inline="always")
+def _coded(inv_sigma, ctx, context):
+    """1/sigma the sample is coded with: the context scale's factor applied where the shape has it."""
+    return inv_sigma / cs.factor(ctx) if context else inv_sigma
+
+
 # The loops run on state the caller allocated and sliced, compiled without numba's reference counting
 # (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time.
 
 @njit(cache=True, _nrt=False)
 def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                errors, x, z, rec, st, out, trace):
+                errors, x, z, rec, ctx, st, out, trace):
     """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
     code length in bits and its residual in the sigmas it was coded with (spikey/report)."""
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
+    context = has_context(shape)
     for i in range(len(idx)):
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
+        inv_coded = _coded(inv_sigma, ctx, context)
         k = idx[i]
-        lo = dist.cumulative(k, n_bins, edges, mean, inv_sigma, table)
-        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_sigma, table)
+        lo = dist.cumulative(k, n_bins, edges, mean, inv_coded, table)
+        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_coded, table)
         rc.encode(st, out, lo, hi - lo, total)
         if len(trace):
             trace[i, 0] = np.log2(total / (hi - lo))
-            trace[i, 1] = (centres[k] - mean) * inv_sigma
+            trace[i, 1] = (centres[k] - mean) * inv_coded
+        if context:
+            cs.learn(ctx, (centres[k] - mean) * inv_sigma)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
 
 
 @njit(cache=True, _nrt=False)
 def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                 mae, errors, x, z, rec, st, idx):
+                 mae, errors, x, z, rec, ctx, st, idx):
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
+    context = has_context(shape)
     for i in range(len(idx)):
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
+        inv_coded = _coded(inv_sigma, ctx, context)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
-        k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_sigma, table, cells)
+        k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_coded, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
+        if context:
+            cs.learn(ctx, (centres[k] - mean) * inv_sigma)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
         idx[i] = k
 

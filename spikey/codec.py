@@ -88,7 +88,7 @@ def _record(option, model, aux, moves, own_loop, n=None):
     if loop in profiles.INTEGER:
         payload = model.encode_fast(table, idx[part], refs, loop == profiles.LMS_STAGE)
     elif loop in profiles.CASCADES:
-        payload = model.encode_cascade(table, idx[part], loop - profiles.CASCADE, head, refs)
+        payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs)
     else:
         surprises = np.empty(len(idx[part]))
         payload = model.encode(table, idx[part], head, refs, moves if linked and loop == profiles.MIDDLEOUT else None,
@@ -221,7 +221,7 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
         idx = model.decode_fast(table, c.payload, frames, aux, loop == profiles.LMS_STAGE)
     elif loop in profiles.CASCADES:
-        idx = model.decode_cascade(table, c.payload, frames, loop - profiles.CASCADE, c.head, aux)
+        idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux)
     else:
         surprises = np.empty(frames)
         idx = model.decode(table, c.payload, frames, c.head, aux, moves if c.linked and loop == profiles.MIDDLEOUT

@@ -10,12 +10,21 @@ from dataclasses import dataclass
 # A record's per-sample loop (docs/format.md section 4): spikey/coder.py's float64 RLS + learned head;
 # spikey/fastcoder.py's integers; the RLS with MiddleOut, a linked channel's mean moved by its refs'
 # surprises (spikey/middleout.py), which for a channel without links is the RLS itself; spikey/cascade.py's
-# RLS -> normalised LMS stages -> robust scale -> head, of shape loop - CASCADE (its RLS order and stages);
-# the fast loop with an integer normalised LMS stage (spikey/fastcascade.py).
-RLS, LMS, MIDDLEOUT, CASCADE, LMS_STAGE = 0, 1, 2, 3, 7
-LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2", "lms+stage")
-C8, C16, C8X2, C16X2 = CASCADES = tuple(range(CASCADE, CASCADE + 4))
+# RLS -> normalised LMS stages -> robust scale -> head, of a shape (its RLS order and stages: cascade.shape_of);
+# the fast loop with an integer normalised LMS stage (spikey/fastcascade.py); the cascades again with the
+# context scale after the head (spikey/contextscale.py), shapes 4-7.
+RLS, LMS, MIDDLEOUT, CASCADE, LMS_STAGE, CONTEXT_CASCADE = 0, 1, 2, 3, 7, 8
+LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2", "lms+stage",
+         "cascade-8c", "cascade-16c", "cascade-8x2c", "cascade-16x2c")
+C8, C16, C8X2, C16X2 = tuple(range(CASCADE, CASCADE + 4))
+C8C, C16C, C8X2C, C16X2C = tuple(range(CONTEXT_CASCADE, CONTEXT_CASCADE + 4))
+CASCADES = (C8, C16, C8X2, C16X2, C8C, C16C, C8X2C, C16X2C)   # in the order of their shapes
 INTEGER = (LMS, LMS_STAGE)      # the loops that take their refs on the fixed-point axis and have no head
+
+
+def shape(loop: int) -> int:
+    """The cascade shape (spikey/cascade.py) of a loop in CASCADES."""
+    return CASCADES.index(loop)
 
 
 @dataclass(frozen=True)
@@ -42,13 +51,13 @@ class Profile:
 
 
 PROFILES = (
-    Profile("default", loops=(RLS, C8, C8X2), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
-            heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0, head_margin=0.001,
-            greedy=True),
+    Profile("default", loops=(RLS, C8, C8X2, C8C, C8X2C), networks=("network.npz",), max_refs=4, ref_counts=(1,),
+            min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0,
+            head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=False, no_head=True, trial_samples=16384, simpler=None, own_margin=0.01, head_margin=0.0,
             greedy=False),
-    Profile("max", loops=(MIDDLEOUT, C16, C16X2), networks=("network.npz", "lstm.npz"), max_refs=8,
+    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C, C16X2C), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
             own_margin=0.0, head_margin=0.001, greedy=True),
 )

@@ -104,7 +104,7 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=
         return bits, z, table.centres[idx], None
     if loop in profiles.CASCADES:
         bits, z = cascade_ideal_bits(idx, aux if record.linked else np.zeros((n, 0)), table.edges, table.centres,
-                                     dist.GAUSSIAN_CDF, *model.head(record.head), loop - profiles.CASCADE)
+                                     dist.GAUSSIAN_CDF, *model.head(record.head), profiles.shape(loop))
         return bits, z, table.centres[idx], None
     aux = aux if record.linked else np.zeros((n, 0))
     moves = moves if record.linked and moves is not None else np.zeros((n, 0))

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from conftest import channels_of
+from spikey import bins, codec, profiles
+from spikey import contextscale as cs
+from spikey.model import NO_HEAD, default
+
+
+def _state():
+    c = np.zeros(cs.SIZE)
+    cs.reset(c)
+    return c
+
+
+def bursts(n=40000, channels=1, seed=0):
+    """White noise whose scale jumps between 3 and 150 for runs of ~100 samples, on a slow wave: the
+    residual's size now says what the next one's is, which a running mean of |error| follows late."""
+    rng = np.random.default_rng(seed)
+    loud = np.cumsum(rng.random(n) < 0.01) % 2 == 1
+    noise = rng.normal(size=(n, channels)) * np.where(loud, 150.0, 3.0)[:, None]
+    wave = 2000 * np.sin(np.arange(n) / 300.0)[:, None]
+    return np.round(wave + noise).astype(np.int16)
+
+
+def test_a_cell_counts_the_edges_at_or_below_a_size():
+    assert [cs._cell(a) for a in (0.0, 0.2, 0.25, 1.0, 1.2, 16.0, 1e9)] == [0, 0, 1, 5, 5, 13, 13]
+    assert cs.CELLS == 14 and (np.diff(cs.EDGES) > 0).all()
+
+
+def test_the_factor_starts_at_one_and_learns_what_follows_each_size():
+    c = _state()
+    assert cs.factor(c) == 1.0
+    for _ in range(2000):            # 8 sigmas are followed by 3, 3 by 0.1, 0.1 by 8
+        for z in (8.0, 3.0, 0.1):
+            cs.learn(c, z)
+    cs.learn(c, 8.0)
+    assert cs.factor(c) == pytest.approx(3.0 / cs.MEAN_ABS)
+    cs.learn(c, 3.0)
+    assert cs.factor(c) == cs.FACTOR_MIN         # 0.1 / MEAN_ABS, clamped
+    cs.learn(c, 0.1)
+    assert cs.factor(c) == cs.FACTOR_MAX         # 8 / MEAN_ABS, clamped
+
+
+def test_a_residual_past_the_cap_or_not_a_number_counts_as_the_cap():
+    for z in (np.nan, 1e300, -1e300):
+        c = _state()                 # the current cell at the start: that of a residual of 1
+        cs.learn(c, z)
+        assert c[cs._cell(1.0)] == pytest.approx(cs.MEAN_ABS + cs.RATE * (cs.Z_CAP - cs.MEAN_ABS))
+        assert c[cs.CELLS] == len(cs.EDGES) and np.isfinite(c).all()
+
+
+@pytest.mark.parametrize("loop", profiles.CASCADES)
+def test_every_cascade_loop_round_trips(loop):
+    x = bursts(6000).ravel()
+    table = bins.lattice_table(int(x.min()), 1, 0, int(x.max()) - int(x.min()))
+    idx = table.indices(x)[0].astype(np.int32)
+    model = default()
+    payload = model.encode_cascade(table, idx, profiles.shape(loop), NO_HEAD)
+    assert np.array_equal(model.decode_cascade(table, payload, len(idx), profiles.shape(loop), NO_HEAD), idx)
+
+
+def test_the_context_scale_codes_bursts_shorter_and_the_default_level_takes_it():
+    x = bursts(channels=2)
+    table = bins.lattice_table(int(x.min()), 1, 0, int(x.max()) - int(x.min()))
+    idx = table.indices(x[:, 0])[0].astype(np.int32)
+    model = default()
+    size = {loop: len(model.encode_cascade(table, idx, profiles.shape(loop), NO_HEAD))
+            for loop in (profiles.C8, profiles.C8C)}
+    assert size[profiles.C8C] < 0.97 * size[profiles.C8]
+    encoded = codec.encode_samples(x, rate=30000)
+    assert np.array_equal(codec.decode_samples(encoded), x)
+    assert {c.loop for c in channels_of(encoded)} <= {profiles.C8C, profiles.C8X2C}
