@@ -1,5 +1,5 @@
-"""The cascade loops (loops 3-6): RLS -> one or two normalised LMS stages on its residual -> a scale no
-burst throws off -> learned head -> Gaussian bins -> range coder.
+"""The cascade loops (loops 3-6; 8-11 with the context scale): RLS -> one or two normalised LMS stages on its
+residual -> a scale no burst throws off -> learned head -> Gaussian bins -> range coder.
 
 Built for the recordings the default loop (spikey/coder.py) was not shaped on: wideband cortex and
 probe data, whose slow waves and bursts leave an RLS's residual with structure (spikey/nlms.py) and
@@ -107,17 +107,16 @@ def _coded(inv_sigma, ctx, context):
 
 
 # The loops run on state the caller allocated and sliced, compiled without numba's reference counting
-# (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time.
+# (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time. Each
+# takes its samples' loop twice, inlined with context a constant, so that the loop without the context
+# scale carries none of its work (tested against one loop with the branch inside: 14% slower decoding).
 
-@njit(cache=True, _nrt=False)
-def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                errors, x, z, rec, ctx, st, out, trace):
-    """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
-    code length in bits and its residual in the sigmas it was coded with (spikey/report)."""
+@njit(cache=True, inline="always")
+def _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                    errors, x, z, rec, ctx, st, out, trace, context):
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
-    context = has_context(shape)
     for i in range(len(idx)):
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
@@ -136,12 +135,24 @@ def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P
 
 
 @njit(cache=True, _nrt=False)
-def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                 mae, errors, x, z, rec, ctx, st, idx):
+def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                errors, x, z, rec, ctx, st, out, trace):
+    """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
+    code length in bits and its residual in the sigmas it was coded with (spikey/report)."""
+    if has_context(shape):
+        _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                        mae, errors, x, z, rec, ctx, st, out, trace, True)
+    else:
+        _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                        mae, errors, x, z, rec, ctx, st, out, trace, False)
+
+
+@njit(cache=True, inline="always")
+def _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                    mae, errors, x, z, rec, ctx, st, idx, context):
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
-    context = has_context(shape)
     for i in range(len(idx)):
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
@@ -157,6 +168,17 @@ def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, sha
             cs.learn(ctx, (centres[k] - mean) * inv_sigma)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
         idx[i] = k
+
+
+@njit(cache=True, _nrt=False)
+def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                 mae, errors, x, z, rec, ctx, st, idx):
+    if has_context(shape):
+        _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
+                        r2, mae, errors, x, z, rec, ctx, st, idx, True)
+    else:
+        _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
+                        r2, mae, errors, x, z, rec, ctx, st, idx, False)
 
 
 @njit(cache=True, nogil=True)
