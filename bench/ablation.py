@@ -10,8 +10,8 @@ encode -> decode -> compare; bits/sample = 16 / ratio, stream bytes included. Ro
 - cascade, robust scale: loop 3 alone (RLS 8 -> NLMS 16 -> mean-absolute-error scale), no head;
 - + two stages: loops 3 and 5 (a first stage of 32 taps before the 16), the encoder choosing;
 - + head: the same with the learned head where it pays;
-- + context scale: loops 8 and 10 too (the same with the context scale), the encoder choosing;
-- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, 10, and fast's 1 and 7);
+- + context scale: loop 8 too (loop 3 with the context scale), the encoder choosing;
+- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, and fast's 1 and 7);
 - max: the max level as it is (RLS 16 shapes, MiddleOut, the LSTM head, more refs).
 """
 import argparse
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spikey import codec, profiles  # noqa: E402
-from spikey.profiles import C8, C8C, C8X2, C8X2C, RLS  # noqa: E402
+from spikey.profiles import C8, C8C, C8X2, RLS  # noqa: E402
 
 DEFAULT = profiles.PROFILES[0]
 ROWS = {
@@ -34,7 +34,7 @@ ROWS = {
     "cascade, robust scale": replace(DEFAULT, loops=(C8,), heads=False, simpler=None),
     "+ two stages": replace(DEFAULT, loops=(C8, C8X2), heads=False, simpler=None),
     "+ head ": replace(DEFAULT, loops=(C8, C8X2), simpler=None),
-    "+ context scale": replace(DEFAULT, loops=(C8, C8X2, C8C, C8X2C), simpler=None),
+    "+ context scale": replace(DEFAULT, loops=(C8, C8X2, C8C), simpler=None),
     "+ the fast loops and RLS (default)": DEFAULT,
 }
 

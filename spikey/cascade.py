@@ -33,8 +33,8 @@ SIGMA_MIN = 0.01         # the default loop's sqrt(VAR_MIN)
 
 @njit(cache=True, inline="always")
 def shape_of(shape):
-    """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape (loop
-    - profiles.CASCADE): bit 0 an RLS of order 16, else 8; bit 1 two stages, 32 taps at 2^-6 then 16 at
+    """(RLS order, first stage's taps and step, second stage's taps and step) of a record's shape
+    (profiles.shape of its loop): bit 0 an RLS of order 16, else 8; bit 1 two stages, 32 taps at 2^-6 then 16 at
     2^-7 on its residual, else one of 16 taps at 2^-7 (docs/model.md). Bit 2, the context scale, is
     has_context's."""
     order = 16 if shape & 1 else 8

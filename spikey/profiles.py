@@ -51,13 +51,13 @@ class Profile:
 
 
 PROFILES = (
-    Profile("default", loops=(RLS, C8, C8X2, C8C, C8X2C), networks=("network.npz",), max_refs=4, ref_counts=(1,),
+    Profile("default", loops=(RLS, C8, C8X2, C8C), networks=("network.npz",), max_refs=4, ref_counts=(1,),
             min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0,
             head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,), min_r=0.05,
             heads=False, no_head=True, trial_samples=16384, simpler=None, own_margin=0.01, head_margin=0.0,
             greedy=False),
-    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C, C16X2C), networks=("network.npz", "lstm.npz"), max_refs=8,
+    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
             own_margin=0.0, head_margin=0.001, greedy=True),
 )

@@ -116,6 +116,16 @@ def heavy_tailed(n=40000, channels=2, seed=0):
     return np.clip(np.round(x), -32000, 32000).astype(np.int16)
 
 
+def bursts(n=40000, channels=1, seed=0):
+    """White noise whose scale jumps between 3 and 150 for runs of ~100 samples, on a slow wave: the
+    residual's size now says what the next one's is, which a running mean of |error| follows late."""
+    rng = np.random.default_rng(seed)
+    loud = np.cumsum(rng.random(n) < 0.01) % 2 == 1
+    noise = rng.normal(size=(n, channels)) * np.where(loud, 150.0, 3.0)[:, None]
+    wave = 2000 * np.sin(np.arange(n) / 300.0)[:, None]
+    return np.round(wave + noise).astype(np.int16)
+
+
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import channels_of
+from conftest import bursts, channels_of
 from spikey import bins, codec, profiles
 from spikey import contextscale as cs
 from spikey.model import NO_HEAD, default
@@ -11,16 +11,6 @@ def _state():
     c = np.zeros(cs.SIZE)
     cs.reset(c)
     return c
-
-
-def bursts(n=40000, channels=1, seed=0):
-    """White noise whose scale jumps between 3 and 150 for runs of ~100 samples, on a slow wave: the
-    residual's size now says what the next one's is, which a running mean of |error| follows late."""
-    rng = np.random.default_rng(seed)
-    loud = np.cumsum(rng.random(n) < 0.01) % 2 == 1
-    noise = rng.normal(size=(n, channels)) * np.where(loud, 150.0, 3.0)[:, None]
-    wave = 2000 * np.sin(np.arange(n) / 300.0)[:, None]
-    return np.round(wave + noise).astype(np.int16)
 
 
 def test_a_cell_counts_the_edges_at_or_below_a_size():

@@ -159,8 +159,8 @@ def test_every_fuzz_kind_is_generated(kind):
     assert any(fuzz.make_case(0, i)[0] == kind for i in range(400))
 
 
-def test_the_fuzz_corpus_has_every_code_set_container_and_level_with_links():
-    codings, containers, channels, blocks, linked_levels = set(), set(), set(), set(), set()
+def test_the_fuzz_corpus_has_every_code_set_container_and_level_with_links_and_the_context_scale():
+    codings, containers, channels, blocks, linked_levels, loops = set(), set(), set(), set(), set(), set()
     for _, data in fuzz.corpus():
         h = opened(data).header
         containers.add(h.container)
@@ -170,10 +170,12 @@ def test_the_fuzz_corpus_has_every_code_set_container_and_level_with_links():
             records = [c for i in range(h.n_blocks) for c in channels_of(data, i)]
             codings |= {c.code_set.coding for c in records}
             linked_levels |= {h.level for c in records if c.linked}
+            loops |= {c.loop for c in records}
     assert codings == {codesets.ADC, codesets.LATTICE, codesets.VALUE_SET, codesets.VERBATIM}
     assert containers == {stream.ARRAY, stream.WAV, stream.RAW, stream.NPY, stream.GENERIC}
     assert max(channels) >= 3 and 0 in blocks and max(blocks) >= 3
     assert linked_levels == set(range(len(profiles.PROFILES)))
+    assert profiles.C8C in loops
 
 
 def test_a_huge_sample_rate_or_count_is_kept_or_refused(monkeypatch):
