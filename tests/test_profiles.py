@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, channels_of, common_mode, heavy_tailed, opened
+from conftest import SAMPLES, bursts, channels_of, common_mode, heavy_tailed, opened
 from spikey import SpikeyError, codec, profiles, stream
 from spikey.model import NO_HEAD
 
@@ -58,9 +58,10 @@ def test_a_fast_channel_with_a_head_is_refused(adc_signal):
 
 def test_no_level_loses_to_a_simpler_one(adc_signal):
     """Per channel and block, a level's record is at most the simpler level's and a loop byte: default
-    tries fast's loop as fast does, max every option of default's (on the whole block)."""
+    tries fast's loop as fast does, max every option of default's (on the whole block), the context scale
+    among them (bursts)."""
     a = adc_signal(20000, seed=2)
-    for x in (heavy_tailed(), common_mode(channels=3), np.stack([a, a // 4 * 4 + 1], axis=1)):
+    for x in (heavy_tailed(), common_mode(channels=3), np.stack([a, a // 4 * 4 + 1], axis=1), bursts(20000, 2)):
         data = [codec.encode_samples(x, level=level) for level in ("fast", "default", "max")]
         assert all(np.array_equal(codec.decode_samples(d), x) for d in data)
         assert len({str(opened(d).header.refs) for d in data}) == 1     # the same links: records compare
