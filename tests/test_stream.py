@@ -111,7 +111,7 @@ GOLDEN_STREAMS = [(1912, "7b057266"), (1650, "fd226593"), (1912, "19c7d396"), (5
 # The same streams as version 2 would write them: version 3 changed only the version byte and the blocks'
 # CRCs. The fast and LSTM streams are 9c6b154's bytes still (fast keeps its own loop unless the stage saves
 # 1%; max codes the challenge sample as before); default and max's linked pair changed with the cascade.
-# The context scale's stream (loop 8) came with it, after them.
+# The fifth, loop 8's (the context scale), was added with it.
 GOLDEN_VERSION_2_STREAMS = [(1912, "2c6e3c9c"), (1650, "a070fcd1"), (1912, "c86454ee"), (51856, "f7a4e9f9"),
                             (6223, "7d3691b4")]
 
