@@ -1,13 +1,18 @@
 """Training examples for the learned head: run the online predictor over a recording, exactly as the
 coder does, and keep, at chosen positions, the head's inputs and the coded sample's bin edges in units
-of the online sigma (the loss needs nothing else), and where the sample sat, for learning the code widths."""
+of the online sigma (the loss needs nothing else), and where the sample sat, for learning the code widths.
+The cascade loops' examples (cascade_examples) are built the same way, for measuring a head on other
+recordings (bench/varied_head.py)."""
 import numpy as np
 from spikey.jit import njit
 
+from spikey import cascade as ca
+from spikey import contextscale as cs
 from spikey import network as net
 from spikey import predictor as pred
 from spikey.coder import observe, online
 from spikey.bins import BinTable
+from spikey.model import NO_HEAD, default
 
 OPEN_END = 1e4           # a standardised edge this far out stands for the open end bins of the rails
 
@@ -45,3 +50,33 @@ def examples(samples: np.ndarray, per_file: int, seed: int, table: BinTable):
     else:
         pick[:] = True
     return _examples(idx, table.edges, table.centres, pick)
+
+
+@njit(cache=True)
+def _cascade_examples(idx, edges, centres, w1, b1, wr, w2, b2, shape):
+    aux = np.zeros((len(idx), 0))
+    w, P, h, gain, v1, r1, v2, r2, mae, errors, x, z, rec, ctx = ca.new_views(shape, b1, wr, aux)
+    order, _, step1, _, step2 = ca.shape_of(shape)
+    n_bins = len(centres)
+    inputs = np.zeros((len(idx), net.N_INPUTS), np.float32)
+    bins = np.zeros((len(idx), 2), np.float32)
+    for t in range(len(idx)):
+        pred.set_inputs(h, aux, t, order)
+        mu1, mu2, mu, mean, inv_sigma = ca._predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr,
+                                                    w2, b2)
+        inv_coded = ca._coded(inv_sigma, ctx, ca.has_context(shape))
+        k = idx[t]
+        inputs[t] = x
+        bins[t, 0] = (edges[k] - mean) * inv_coded if k > 0 else -OPEN_END
+        bins[t, 1] = (edges[k + 1] - mean) * inv_coded if k < n_bins - 1 else OPEN_END
+        if ca.has_context(shape):
+            cs.learn(ctx, (centres[k] - mean) * inv_sigma)
+        ca._observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, centres[k], mu1, mu2, mu)
+    return inputs, bins
+
+
+def cascade_examples(idx, table: BinTable, shape: int):
+    """(inputs, bins) at every sample of bin indices idx, coded alone by the cascade loop of that shape
+    (spikey/cascade.py) with no head, as the codec runs it; bins in units of the sigma it codes with
+    (the context scale's included), so a head trained on them corrects what that loop leaves."""
+    return _cascade_examples(idx, table.edges, table.centres, *default().head(NO_HEAD), shape)
