@@ -40,20 +40,25 @@ def _sets(x, model, quantised):
 
 def _options(sets, model, profile, n_refs):
     """Every way the level's profile may code a channel on one of the sets (_sets): (code set, bin
-    indices, exceptions, table, head, uses: how many of its n_refs refs it is predicted from, loop). The
-    learned heads (of the level's own network files, the first of the model's) were fitted to the
-    challenge ADC: other code sets may go without, and try only the first file's (max's LSTM costs several
-    times the rest of the loop); the fast loops have none."""
+    indices, exceptions, table, head, uses: how many of its n_refs refs it is predicted from, loop)."""
     for code_set, idx, exceptions, table in sets:
-        files = profile.networks if code_set.coding == codesets.ADC else profile.networks[:1]
-        n_heads = models.of_networks(files).n_heads if profile.heads else 0
         for uses in _uses(profile, n_refs):
             for loop in _loops(profile, uses > 0):
-                heads = list(range(n_heads)) if loop not in profiles.INTEGER else []
-                if (profile.no_head and code_set.coding != codesets.ADC) or not heads:
-                    heads.append(models.NO_HEAD)
-                for head in heads:
+                for head in _heads(profile, code_set.coding == codesets.ADC, loop):
                     yield code_set, idx, exceptions, table, head, uses, loop
+
+
+def _heads(profile, adc: bool, loop: int) -> list:
+    """The heads a record of this loop may take. The learned heads (of the level's own network files, the
+    first of the model's) were fitted to the challenge ADC: other code sets may go without, and try only
+    the first file's. On the ADC's set the RLS loops try every one, the cascades only the first file's: max's
+    LSTM costs as much as the rest of the loop, and there it made a cascade's record shorter on a handful of
+    the 600 challenge files, by 0.003% of their bytes (docs/levels.md). The fast loops have none."""
+    if not profile.heads or loop in profiles.INTEGER:
+        return [models.NO_HEAD]
+    files = profile.networks if adc and loop not in profiles.CASCADES else profile.networks[:1]
+    heads = list(range(models.of_networks(files).n_heads))
+    return heads + [models.NO_HEAD] if profile.no_head and not adc else heads
 
 
 def _uses(profile, n_refs: int) -> list:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, as_version_2, channels_of, chunk, fresh_python, opened, wav
-from spikey import SpikeyError, codec, codesets, stream
+from spikey import SpikeyError, codec, codesets, profiles, stream
+from spikey.model import NO_HEAD
 
 
 def codings(encoded, block=0):
@@ -326,3 +327,15 @@ def test_a_file_with_more_around_its_samples_than_a_stream_holds_is_stored_whole
         encoded = codec.encode(raw)
         assert opened(encoded).header.container == stream.GENERIC and codec.decode(encoded) == raw
     assert opened(codec.encode(wav(np.arange(50), after=b"y" * 100))).header.container == stream.WAV
+
+
+def test_heads_are_tried_where_they_were_fitted():
+    """The learned heads were fitted to the challenge ADC: off it a record may go without, and tries the
+    first file's only; on it max's LSTM is tried by the RLS loops only; the fast loops have none."""
+    default, fast, top = (profiles.PROFILES[profiles.index(n)] for n in ("default", "fast", "max"))
+    none = NO_HEAD
+    for level, loop in ((default, profiles.RLS), (default, profiles.C8C), (top, profiles.C16), (top, profiles.C16X2C)):
+        assert codec._heads(level, True, loop) == [0] and codec._heads(level, False, loop) == [0, none]
+    assert codec._heads(top, True, profiles.MIDDLEOUT) == [0, 1]
+    assert codec._heads(top, False, profiles.MIDDLEOUT) == [0, none]
+    assert all(codec._heads(fast, adc, loop) == [none] for adc in (True, False) for loop in fast.loops)
