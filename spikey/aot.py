@@ -32,8 +32,8 @@ SIGNATURES = {
     "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], {HEAD}, i8)",
     "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD}, i8)",
 }
-SIGNATURES["encode_fast_cascade"] = SIGNATURES["encode_fast"]
-SIGNATURES["decode_fast_cascade"] = SIGNATURES["decode_fast"]
+SIGNATURES["encode_fast_cascade"] = SIGNATURES["encode_fast"][:-1] + ", i8)"      # and the stage's step_bits
+SIGNATURES["decode_fast_cascade"] = SIGNATURES["decode_fast"][:-1] + ", i8)"
 MODULES = {"encode_bins": coder, "decode_bins": coder, "encode_block": coder,
            "encode_fast": fastcoder, "decode_fast": fastcoder, "encode_cascade": cascade, "decode_cascade": cascade,
            "encode_fast_cascade": fastcascade, "decode_fast_cascade": fastcascade}

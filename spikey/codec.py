@@ -91,7 +91,7 @@ def _record(option, model, aux, moves, own_loop, n=None):
     if linked and moves is not None:
         moves = np.ascontiguousarray(moves[part, :uses * lags])
     if loop in profiles.INTEGER:
-        payload = model.encode_fast(table, idx[part], refs, loop == profiles.LMS_STAGE)
+        payload = model.encode_fast(table, idx[part], refs, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
         payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs)
     else:
@@ -224,7 +224,7 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
     if loop in profiles.INTEGER:
         if c.head != models.NO_HEAD:
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
-        idx = model.decode_fast(table, c.payload, frames, aux, loop == profiles.LMS_STAGE)
+        idx = model.decode_fast(table, c.payload, frames, aux, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
         idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux)
     else:

@@ -1,5 +1,5 @@
-"""The fast loop with a cascade stage (loop 7): spikey/fastcoder.py's sign-sign LMS, then an integer
-normalised LMS on its residual, and a scale that follows bursts four times as fast.
+"""The fast loop with a cascade stage (loops 7 and 12): spikey/fastcoder.py's sign-sign LMS, then an
+integer normalised LMS on its residual, and a scale that follows bursts four times as fast.
 
 The sign-sign predictor learns slowly and leaves the slow structure of a wideband recording in its
 residual; a normalised LMS on the last STAGE_TAPS residuals takes it (spikey/nlms.py is the float
@@ -10,11 +10,12 @@ r the stage's last residuals y - mean1 taken >> R_SHIFT (newest first):
     s     = max(mae + (mae >> 2), S_MIN),  inv = 2^INV_BITS // s   (fastcoder's, with mae of y - mean)
 then, once y is known, the fast loop learns from y - mean1 (its weights, the links' and the history as
 fastcoder.observe), and with e = (y - mean) >> R_SHIFT and power = 1 + sum_i r[i]^2:
-    g = (e << (V_SHIFT - STEP_BITS + G_BITS)) // power,  v[i] += (g r[i]) >> G_BITS
+    g = (e << (V_SHIFT - step_bits + G_BITS)) // power,  v[i] += (g r[i]) >> G_BITS
     mae += (|y - mean| - mae) >> MAE_RATE,  r shifts in (y - mean1) >> R_SHIFT.
-and v[i] kept within +-V_MAX. Every product stays below 2^52 for any 16-bit signal: |r|, |e| < 2^23 (the
-axis spans under 2^29), so the squares sum below 2^50, |g r| <= |e| 2^22 / sqrt(power) < 2^45, and
-|v r| < 2^47.
+and v[i] kept within +-V_MAX. The stage's step is 2^-step_bits: 2^-6 in loop 7, 2^-4 in loop 12, which
+follows a wideband recording's changes faster (docs/model.md). Every product stays below 2^52 for any
+16-bit signal: |r|, |e| < 2^23 (the axis spans under 2^29), so the squares sum below 2^50,
+|g r| <= |e| 2^(28 - step_bits) / sqrt(power) < 2^47 for step_bits >= 4, and |v r| < 2^47.
 """
 import numpy as np
 
@@ -25,7 +26,6 @@ from spikey.jit import njit
 STAGE_TAPS = 16
 R_SHIFT = 6                 # residuals in units of 2^-(FX - R_SHIFT): |r| < 2^23 for 16-bit samples
 V_SHIFT = 16                # the stage's weights in units of 2^-V_SHIFT
-STEP_BITS = 6               # step 2^-6 (docs/model.md, cascade stages)
 G_BITS = 12
 V_MAX = 1 << 24             # a weight of 256: no stage that learned that much is predicting anything
 MAE_RATE = 5
@@ -40,10 +40,10 @@ def _stage_predict(v, r):
 
 
 @njit(cache=True, inline="always")
-def _stage_update(v, r, power, err, residual):
+def _stage_update(v, r, power, err, residual, step_bits):
     """power[0] is 1 + sum_i r[i]^2, kept as r shifts: integers, so the running sum is the sum itself."""
     e = err >> R_SHIFT
-    g = (e << (V_SHIFT - STEP_BITS + G_BITS)) // power[0]
+    g = (e << (V_SHIFT - step_bits + G_BITS)) // power[0]
     for i in range(STAGE_TAPS):
         v[i] = min(max(v[i] + ((g * r[i]) >> G_BITS), -V_MAX), V_MAX)
     power[0] -= r[STAGE_TAPS - 1] * r[STAGE_TAPS - 1]
@@ -61,17 +61,17 @@ def _predict(w, d, v, r, last, mae, edges, acc):
 
 
 @njit(cache=True, inline="always")
-def _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked):
+def _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked, step_bits):
     """Learn from the sample whose bin centre is y: each stage from its own error; the new mae."""
     if linked:
         fc.learn_refs(wr, dr, y - mean1)
     fc.observe(w, d, sd, y, last, mean1, 0)
-    _stage_update(v, r, power, y - mean, y - mean1)
+    _stage_update(v, r, power, y - mean, y - mean1, step_bits)
     return mae + ((abs(y - mean) - mae) >> MAE_RATE)
 
 
 @njit(cache=True, _nrt=False)
-def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, power, st, out, trace):
+def encode_loop(idx, edges, table, refs, step_bits, w, d, sd, wr, dr, v, r, power, st, out, trace):
     """The encoder's loop on allocated state; trace, where it has rows, gets each sample's ideal code
     length in bits and its residual in the widths it was coded with (spikey/report)."""
     n_bins = len(edges) - 1
@@ -88,12 +88,12 @@ def encode_loop(idx, edges, table, refs, w, d, sd, wr, dr, v, r, power, st, out,
         if len(trace):
             trace[t, 0] = np.log2(fc.TOTAL / (hi - lo))
             trace[t, 1] = (y - mean) / width
-        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked)
+        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked, step_bits)
         last = y
 
 
 @njit(cache=True, _nrt=False)
-def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r, power, st, idx):
+def _decode_loop(buf, edges, table, guesses, cells, refs, step_bits, w, d, sd, wr, dr, v, r, power, st, idx):
     n_bins = len(edges) - 1
     linked = refs.shape[1] > 0
     last, mae = np.int64(0), np.int64(fc.MAE_INIT)
@@ -107,7 +107,7 @@ def _decode_loop(buf, edges, table, guesses, cells, refs, w, d, sd, wr, dr, v, r
         k, lo, hi = fc.find_bin(target, n_bins, edges, mean, width, inv, table, guesses, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
         y = (edges[k] + edges[k + 1]) >> 1
-        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked)
+        mae = _observe(w, d, sd, wr, dr, v, r, power, y, last, mean1, mean, mae, linked, step_bits)
         last = y
         idx[t] = k
 
@@ -119,18 +119,19 @@ def stage_state():
 
 
 @njit(cache=True, nogil=True)
-def encode_fast_cascade(idx, edges, table, refs):
-    """fastcoder.encode_fast's payload, by the loop with the stage."""
+def encode_fast_cascade(idx, edges, table, refs, step_bits):
+    """fastcoder.encode_fast's payload, by the loop with the stage of step 2^-step_bits."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_loop(idx, edges, table, refs, *fc.state(refs.shape[1]), *stage_state(), st, out, np.empty((0, 2)))
+    encode_loop(idx, edges, table, refs, step_bits, *fc.state(refs.shape[1]), *stage_state(), st, out,
+                np.empty((0, 2)))
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, nogil=True)
-def decode_fast_cascade(buf, n_samples, edges, table, guesses, cells, refs):
+def decode_fast_cascade(buf, n_samples, edges, table, guesses, cells, refs, step_bits):
     idx = np.empty(n_samples, dtype=np.int32)
-    _decode_loop(buf, edges, table, guesses, cells, refs, *fc.state(refs.shape[1]), *stage_state(), rc.decoder_new(buf),
-                 idx)
+    _decode_loop(buf, edges, table, guesses, cells, refs, step_bits, *fc.state(refs.shape[1]), *stage_state(),
+                 rc.decoder_new(buf), idx)
     return idx

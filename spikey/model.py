@@ -77,19 +77,20 @@ class Model:
         return _decodable(kernels.decode_cascade(buf, n, _none(n, aux), table.edges, table.centres, table.cells,
                                                  dist.GAUSSIAN_CDF, *self.head(head), shape))
 
-    def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None, stage=False) -> bytes:
-        """The fast level's payload: integers only (spikey/fastcoder.py; with its cascade stage,
-        spikey/fastcascade.py), no head; refs (len(idx), m): the linked refs' samples on the fixed-point
-        axis (crosschannel.fixed_refs)."""
-        kernel = kernels.encode_fast_cascade if stage else kernels.encode_fast
-        refs = _none(len(idx), refs, np.int64)
-        return kernel(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs).tobytes()
+    def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None, step_bits=0) -> bytes:
+        """The fast level's payload: integers only (spikey/fastcoder.py; with its cascade stage of step
+        2^-step_bits where that is not 0, spikey/fastcascade.py), no head; refs (len(idx), m): the linked
+        refs' samples on the fixed-point axis (crosschannel.fixed_refs)."""
+        edges, refs = fastcoder.fixed_edges(table.edges), _none(len(idx), refs, np.int64)
+        if step_bits:
+            return kernels.encode_fast_cascade(idx, edges, dist.GAUSSIAN_CDF, refs, step_bits).tobytes()
+        return kernels.encode_fast(idx, edges, dist.GAUSSIAN_CDF, refs).tobytes()
 
-    def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None, stage=False) -> np.ndarray:
+    def decode_fast(self, table: BinTable, payload: bytes, n: int, refs=None, step_bits=0) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
-        kernel = kernels.decode_fast_cascade if stage else kernels.decode_fast
-        return _decodable(kernel(buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, dist.GUESSES,
-                                 table.cells, _none(n, refs, np.int64)))
+        args = (buf, n, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, dist.GUESSES, table.cells,
+                _none(n, refs, np.int64))
+        return _decodable(kernels.decode_fast_cascade(*args, step_bits) if step_bits else kernels.decode_fast(*args))
 
 
 NO_HEAD = 255                # a channel record's head byte for no learned correction (docs/format.md 4)

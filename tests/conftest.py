@@ -126,6 +126,14 @@ def bursts(n=40000, channels=1, seed=0):
     return np.round(wave + noise).astype(np.int16)
 
 
+def switching_tone(n=6000, seed=0):
+    """A tone whose frequency jumps every 500 samples, in a little noise: the fast loop's stage must relearn
+    it each time, which its quick stage (loop 12) does."""
+    rng = np.random.default_rng(seed)
+    f = np.repeat(rng.uniform(0.01, 0.1, n // 500 + 1), 500)[:n]
+    return np.round(2000 * np.sin(np.cumsum(2 * np.pi * f)) + rng.normal(0, 4, n)).astype(np.int16)[:, None]
+
+
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -5,7 +5,7 @@ so the spec and the code check each other."""
 import numpy as np
 import pytest
 
-from conftest import channels_of, common_mode, heavy_tailed, opened
+from conftest import channels_of, common_mode, heavy_tailed, opened, switching_tone
 from spikey import codec, codesets, profiles
 from spikey.distribution import GAUSSIAN_CDF
 from spikey.model import default
@@ -60,9 +60,10 @@ def cumulative(k, E, mean, inv):
     return k + ((phi * (2**31 - K)) >> 30)
 
 
-def decode_fast(payload: bytes, n: int, E: list, refs: list, stage: bool) -> list:
-    """Section 4.7 (loop 1, or with the stage loop 7): the bin of each of n samples; E the fixed-point
-    edges, refs each ref's F."""
+def decode_fast(payload: bytes, n: int, E: list, refs: list, loop: int) -> list:
+    """Section 4.7 (loop 1, or with the stage loops 7 and 12): the bin of each of n samples; E the
+    fixed-point edges, refs each ref's F."""
+    stage = loop in (7, 12)
     K = len(E) - 1
     w, d, wr, dr = [0] * 8, [0] * 8, [0] * (2 * len(refs)), [0] * (2 * len(refs))
     v, r = [0] * 16, [0] * 16
@@ -94,7 +95,7 @@ def decode_fast(payload: bytes, n: int, E: list, refs: list, stage: bool) -> lis
         w = [a + _sign(err) * _sign(x) * 2**2 for a, x in zip(w, d, strict=True)]
         d = [y - last] + d[:7]
         if stage:
-            g = (((y - mean) >> 6) << 22) // (1 + sum(x * x for x in r))
+            g = (((y - mean) >> 6) << (24 if loop == 12 else 22)) // (1 + sum(x * x for x in r))
             v = [min(max(a + ((g * x) >> 12), -2**24), 2**24) for a, x in zip(v, r, strict=True)]
             r = [(y - mean1) >> 6] + r[:15]
             mae += (abs(y - mean) - mae) >> 5
@@ -107,7 +108,7 @@ def decode_fast(payload: bytes, n: int, E: list, refs: list, stage: bool) -> lis
 
 @pytest.mark.parametrize("x", [common_mode(1500, 3, seed=2), default().adc.values[
     np.clip(512 + np.cumsum(np.random.default_rng(5).integers(-9, 10, 1500)), 0, 1023)].astype(np.int16)[:, None],
-    heavy_tailed(3000)], ids=["linked channels on lattices", "the ADC table", "bursts"])
+    heavy_tailed(3000), switching_tone(3000)], ids=["linked channels on lattices", "the ADC table", "bursts", "a tone"])
 def test_the_spec_decodes_spikeys_fast_payloads(x):
     data = codec.encode_samples(x, level="fast")
     h = opened(data).header
@@ -120,13 +121,16 @@ def test_the_spec_decodes_spikeys_fast_payloads(x):
         E = [round(e * 2**12) for e in table.edges]
         used = h.refs[c][:record.uses] if record.linked else []
         refs = [[int(np.floor(v * 2**12)) for v in linear[j]] for j in used]
-        assert record.loop in (None, profiles.LMS_STAGE)
-        bins = decode_fast(record.payload, len(x), E, refs, record.loop == profiles.LMS_STAGE)
+        assert record.loop in (None, profiles.LMS_STAGE, profiles.LMS_QUICK_STAGE)
+        bins = decode_fast(record.payload, len(x), E, refs, record.loop or profiles.LMS)
         assert bins == table.indices(x[:, c])[0].tolist()
         linear.append(table.centres[bins])
 
 
-def test_the_cases_above_reach_the_stage():
-    """The stage's spec is checked only where the encoder chose it: in the linked channels' case."""
+def test_the_cases_above_reach_the_stages():
+    """The stages' spec is checked only where the encoder chose them: the stage in the linked channels'
+    case, the quick stage in the tone's, whose frequency jumps faster than the stage relearns."""
     records = channels_of(codec.encode_samples(common_mode(1500, 3, seed=2), level="fast"))
     assert any(r.loop == profiles.LMS_STAGE for r in records)
+    assert [r.loop for r in channels_of(codec.encode_samples(switching_tone(3000), level="fast"))] == \
+        [profiles.LMS_QUICK_STAGE]

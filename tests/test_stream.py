@@ -3,7 +3,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, as_version_2, bursts, channels_of, forged, opened
+from conftest import SAMPLES, as_version_2, bursts, channels_of, forged, opened, switching_tone
 from spikey import SpikeyError, codec, profiles, stream
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet
 from spikey.model import default
@@ -98,22 +98,23 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     linked = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000, level="max")   # MiddleOut
     lstm = codec.encode(SAMPLES[0].read_bytes(), level="max")                                      # the LSTM head
     context = codec.encode_samples(bursts(6000), rate=30000)                                      # the context scale
-    streams = (encoded, fast, linked, lstm, context)
+    quick = codec.encode_samples(switching_tone(3000), rate=30000, level="fast")                  # the quick stage
+    streams = (encoded, fast, linked, lstm, context, quick)
     assert [(len(s), f"{zlib.crc32(s):08x}") for s in streams] == GOLDEN_STREAMS
     assert [(len(s), f"{zlib.crc32(s):08x}") for s in map(as_version_2, streams)] == GOLDEN_VERSION_2_STREAMS
     assert channels_of(linked)[1].linked and channels_of(lstm)[0].head == 1
-    assert channels_of(context)[0].loop == profiles.C8C
+    assert channels_of(context)[0].loop == profiles.C8C and channels_of(quick)[0].loop == profiles.LMS_QUICK_STAGE
 
 
 GOLDEN_MODEL_ID = "67a6b791"
 GOLDEN_STREAMS = [(1912, "7b057266"), (1650, "fd226593"), (1912, "19c7d396"), (51856, "2f8db02a"),
-                  (6223, "fe5b1e87")]
+                  (6223, "fe5b1e87"), (2453, "9531f53a")]
 # The same streams as version 2 would write them: version 3 changed only the version byte and the blocks'
 # CRCs. The fast and LSTM streams are 9c6b154's bytes still (fast keeps its own loop unless the stage saves
 # 1%; max codes the challenge sample as before); default and max's linked pair changed with the cascade.
-# The fifth, loop 8's (the context scale), was added with it.
+# The fifth, loop 8's (the context scale), was added with it; the sixth, loop 12's (the quick stage), with that.
 GOLDEN_VERSION_2_STREAMS = [(1912, "2c6e3c9c"), (1650, "a070fcd1"), (1912, "c86454ee"), (51856, "f7a4e9f9"),
-                            (6223, "7d3691b4")]
+                            (6223, "7d3691b4"), (2453, "871dd2f6")]
 
 
 def test_a_record_uses_one_ref_to_one_fewer_than_its_channel_has():

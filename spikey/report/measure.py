@@ -55,12 +55,12 @@ def cascade_ideal_bits(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shap
 
 
 @njit(cache=True)
-def stage_ideal_bits(idx, edges, table, refs):
-    """fastcascade.encode_loop's record, as cascade_ideal_bits."""
+def stage_ideal_bits(idx, edges, table, refs, step_bits):
+    """fastcascade.encode_loop's record (its stage's step 2^-step_bits), as cascade_ideal_bits."""
     trace = np.empty((len(idx), 2))
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    fastcascade.encode_loop(idx, edges, table, refs, *fastcoder.state(refs.shape[1]), *fastcascade.stage_state(),
-                            rc.encoder_new(), out, trace)
+    fastcascade.encode_loop(idx, edges, table, refs, step_bits, *fastcoder.state(refs.shape[1]),
+                            *fastcascade.stage_state(), rc.encoder_new(), out, trace)
     return trace[:, 0].copy(), trace[:, 1].copy()
 
 
@@ -99,8 +99,11 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=
     idx, _ = table.indices(x)
     if loop in profiles.INTEGER:
         refs = aux if record.linked else np.zeros((n, 0), dtype=np.int64)
-        rerun = stage_ideal_bits if loop == profiles.LMS_STAGE else fast_ideal_bits
-        bits, z = rerun(idx, fastcoder.fixed_edges(table.edges), dist.GAUSSIAN_CDF, refs)
+        edges = fastcoder.fixed_edges(table.edges)
+        if loop in profiles.STAGE_STEP_BITS:
+            bits, z = stage_ideal_bits(idx, edges, dist.GAUSSIAN_CDF, refs, profiles.STAGE_STEP_BITS[loop])
+        else:
+            bits, z = fast_ideal_bits(idx, edges, dist.GAUSSIAN_CDF, refs)
         return bits, z, table.centres[idx], None
     if loop in profiles.CASCADES:
         bits, z = cascade_ideal_bits(idx, aux if record.linked else np.zeros((n, 0)), table.edges, table.centres,
