@@ -52,7 +52,7 @@ def _heads(profile, adc: bool, loop: int) -> list:
     """The heads a record of this loop may take. The learned heads (of the level's own network files, the
     first of the model's) were fitted to the challenge ADC: other code sets may go without, and try only
     the first file's. On the ADC's set the RLS loops try every one, the cascades only the first file's: max's
-    LSTM costs as much as the rest of the loop, and there it made a cascade's record shorter on a handful of
+    LSTM costs as much as the rest of the loop, and there it made a cascade's record shorter on 5 of
     the 600 challenge files, by 0.003% of their bytes (docs/levels.md). The fast loops have none."""
     if not profile.heads or loop in profiles.INTEGER:
         return [models.NO_HEAD]
