@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import SAMPLES, bursts, chunk, wav         # noqa: E402  (the tests' builders)
+from conftest import SAMPLES, bursts, chunk, switching_tone, wav  # noqa: E402  (the tests' builders)
 from spikey import SpikeyError, codec, containers, stream  # noqa: E402
 from spikey.codesets import ADC, LATTICE, VALUE_SET, VERBATIM, CodeSet  # noqa: E402
 from spikey.model import default as default_model        # noqa: E402
@@ -145,7 +145,8 @@ def corpus() -> list[tuple[frozenset, bytes]]:
     shared = np.cumsum(rng.normal(0, 30, 1500))                                 # channels the encoder links
     linked = np.stack([shared, shared + rng.normal(0, 2, 1500), shared / 2], axis=1).astype(np.int16)
     for level, x in (("default", linked), ("fast", linked), ("fast", walk[:1200]), ("max", linked),
-                     ("default", bursts(2500, channels=2))):                       # the context scale
+                     ("default", bursts(2500, channels=2)),                        # the context scale
+                     ("fast", switching_tone(2000))):                              # the quick stage
         data = codec.encode_samples(x, rate=1000, level=level)                   # every level, with links
         pairs.append((originals_of(data, x=x), data))
     with small_blocks(512):                                                     # several blocks, the last short
