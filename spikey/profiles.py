@@ -58,7 +58,7 @@ PROFILES = (
             head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE, LMS_QUICK_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,),
             min_r=0.05, heads=False, no_head=True, trial_samples=32768, simpler=None, own_margin=0.01, head_margin=0.0,
-            greedy=False),
+            greedy=True),
     Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
             own_margin=0.0, head_margin=0.001, greedy=True),
