@@ -11,7 +11,7 @@ encode -> decode -> compare; bits/sample = 16 / ratio, stream bytes included. Ro
 - + two stages: loops 3 and 5 (a first stage of 32 taps before the 16), the encoder choosing;
 - + head: the same with the learned head where it pays;
 - + context scale: loop 8 too (loop 3 with the context scale), the encoder choosing;
-- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, and fast's 1 and 7);
+- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, and fast's 1, 7 and 12);
 - max: the max level as it is (RLS 16 shapes, MiddleOut, the LSTM head, more refs).
 """
 import argparse

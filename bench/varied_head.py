@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import spikey.training  # noqa: E402,F401  (before the codec: the training loops need the JIT kernels)
-from scipy.special import ndtr  # noqa: E402
 
-from spikey import codesets, network as net  # noqa: E402
+from spikey import codesets  # noqa: E402
 from spikey import model as models  # noqa: E402
 from spikey.training import dataset, split  # noqa: E402
 from spikey.training.head import train  # noqa: E402
+from spikey.training.lstm import np_bits  # noqa: E402
 
 SHAPE = 8                # cascade-8c, the loop default tries for these recordings
 TRAIN_SHARE = 0.6
@@ -73,11 +73,8 @@ def challenge(folder: Path):
 
 
 def bits(out: np.ndarray, b: np.ndarray) -> float:
-    """Mean ideal code length of bins b under shifted, scaled unit Gaussians (float64, as the coder)."""
-    shift, factor = out[:, 0], np.maximum(1 + out[:, 1], net.MIN_SCALE)
-    lo, hi = (b[:, 0] - shift) / factor, (b[:, 1] - shift) / factor
-    p = np.where(lo > 0, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
-    return float(-np.log2(np.maximum(p, 0) + 2.0 ** -30).mean())
+    """Mean ideal code length of bins b under the head's outputs (training.lstm.np_bits, float64)."""
+    return np_bits(out, b) / len(b)
 
 
 def outputs(arrays, x: np.ndarray) -> np.ndarray:
