@@ -4,7 +4,9 @@ import pytest
 from spikey import dense
 
 
-@pytest.mark.parametrize("rows, cols", [(15, 16), (16, 16), (3, 5), (7, 13), (1, 8)])
+# both layouts (under and from dense.NARROW columns), at the sizes of the RLS gains and both heads
+@pytest.mark.parametrize("rows, cols", [(15, 16), (16, 16), (3, 5), (7, 13), (1, 8), (20, 20), (23, 23), (15, 128),
+                                        (32, 128), (40, 40)])
 def test_vecmat_is_the_plain_loop_bit_for_bit(rows, cols):
     rng = np.random.default_rng(rows * 100 + cols)
     v, M, init = rng.normal(size=rows), rng.normal(size=(rows, cols)) * 1e3, rng.normal(size=cols)
