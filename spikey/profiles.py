@@ -22,6 +22,7 @@ C8C, C16C, C8X2C, C16X2C = tuple(range(CONTEXT_CASCADE, CONTEXT_CASCADE + 4))
 CASCADES = (C8, C16, C8X2, C16X2, C8C, C16C, C8X2C, C16X2C)   # in the order of their shapes
 INTEGER = (LMS, LMS_STAGE, LMS_QUICK_STAGE)   # the loops that take their refs on the fixed-point axis, no head
 STAGE_STEP_BITS = {LMS_STAGE: 6, LMS_QUICK_STAGE: 4}   # the integer stage's step 2^-bits (spikey/fastcascade.py)
+DEEPER = {RLS: MIDDLEOUT, C8: C16, C8X2: C16X2, C8C: C16C}  # a loop and its form with more: RLS-16, MiddleOut
 
 
 def shape(loop: int) -> int:
@@ -44,6 +45,8 @@ class Profile:
                           # fitted to them); always, where heads is off
     trial_samples: int    # the encoder's options are judged on this many samples; 0: on the whole block
     simpler: str | None   # the level whose search this one repeats, keeping its record where shorter
+    deepens: bool         # the level's own search only deepens the simpler level's choice (codec._deeper): its
+                          # loop's deeper form (DEEPER), with all refs, with the heads the simpler level lacks
     own_margin: float     # how much shorter another loop's record must be to be chosen over the level's own
                           # (fast: its own loop decodes twice as fast as the one with the stage)
     head_margin: float    # how much shorter a record with a learned head must be to be chosen over one without
@@ -54,14 +57,14 @@ class Profile:
 
 PROFILES = (
     Profile("default", loops=(RLS, C8, C8X2, C8C), networks=("network.npz",), max_refs=4, ref_counts=(1,),
-            min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", own_margin=0.0,
-            head_margin=0.001, greedy=True),
+            min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", deepens=False,
+            own_margin=0.0, head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE, LMS_QUICK_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,),
-            min_r=0.05, heads=False, no_head=True, trial_samples=32768, simpler=None, own_margin=0.01, head_margin=0.0,
-            greedy=True),
+            min_r=0.05, heads=False, no_head=True, trial_samples=32768, simpler=None, deepens=False, own_margin=0.01,
+            head_margin=0.0, greedy=True),
     Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C), networks=("network.npz", "lstm.npz"), max_refs=8,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
-            own_margin=0.0, head_margin=0.001, greedy=True),
+            deepens=True, own_margin=0.0, head_margin=0.001, greedy=True),
 )
 NAMES = tuple(p.name for p in PROFILES)
 

@@ -339,3 +339,23 @@ def test_heads_are_tried_where_they_were_fitted():
     assert codec._heads(top, True, profiles.MIDDLEOUT) == [0, 1]
     assert codec._heads(top, False, profiles.MIDDLEOUT) == [0, none]
     assert all(codec._heads(fast, adc, loop) == [none] for adc in (True, False) for loop in fast.loops)
+
+
+def test_max_only_deepens_the_choice_of_default():
+    """Max's own search tries what it adds to default's choice: the deeper form of its loop, all refs, the
+    LSTM (on the loop that takes it, whatever default chose); after a fast loop, every loop and head it has,
+    with those refs."""
+    default, top = (profiles.PROFILES[profiles.index(n)] for n in ("default", "max"))
+    adc = codesets.CodeSet(codesets.ADC)
+    sets = [(adc, None, None, None)]
+    options = list(codec._options(sets, None, top, 6))
+    heads_below = {o[4] for o in codec._options(sets, None, default, 6)}
+
+    def deeper(head, uses, loop):
+        return {(o[4], o[5], o[6]) for o in codec._deeper(options, (adc, None, None, None, head, uses, loop),
+                                                            heads_below)}
+    lstm = {(1, u, profiles.MIDDLEOUT) for u in (1, 6)}
+    assert deeper(0, 1, profiles.C8X2) == {(0, 1, profiles.C16X2), (0, 6, profiles.C16X2)} | lstm
+    assert deeper(0, 0, profiles.RLS) == {(h, u, profiles.MIDDLEOUT) for h in (0, 1) for u in (0, 6)}
+    assert deeper(NO_HEAD, 1, profiles.LMS_STAGE) == {(o[4], o[5], o[6]) for o in options if o[5] in (1, 6)}
+    assert len(options) > len({(o[4], o[5], o[6]) for o in options if o[5] in (1, 6)})
