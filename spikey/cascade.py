@@ -84,8 +84,8 @@ def _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, 
     mu2 = _clamp(mu1 + nlms.predict(v1, r1), centres)
     mu = _clamp(mu2 + nlms.predict(v2, r2), centres)
     sigma = max(SIGMA_PER_MAE * mae[0], SIGMA_MIN)
-    net.inputs(x, h, errors, mu, sigma, centres[0], centres[len(centres) - 1])
-    shift, factor = net.head(x, z, rec, w1, b1, wr, w2, b2)
+    shift, factor = net.correction(x, z, rec, h, errors, mu, sigma, centres[0], centres[len(centres) - 1], w1, b1, wr,
+                                   w2, b2)
     return mu1, mu2, mu, mu + shift * sigma, 1.0 / (sigma * factor)
 
 

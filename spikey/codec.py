@@ -120,6 +120,8 @@ def _best(sets, n, model, aux, moves, profile, own_loop, n_refs):
     simpler = _best(sets, n, model, aux, moves, below, own_loop, n_refs)
     if profile.deepens:
         options = _deeper(options, simpler[2], {o[4] for o in _options(sets, model, below, n_refs)})
+        if not options:         # the level has no deeper form of that choice (a profile without max's loops)
+            return simpler
     found = _best_of(options, model, aux, moves, profile, own_loop, n)
     return min((found, simpler), key=lambda r: len(stream.write_channel(r[0])))
 

@@ -81,8 +81,8 @@ def online(w, h, var, centres):
 def predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
     """Online prediction, then the head's Gaussian: (online mean, final mean, final 1/sigma)."""
     mu, sigma = online(w, h, var, centres)
-    net.inputs(x, h, errors, mu, sigma, centres[0], centres[len(centres) - 1])
-    shift, factor = net.head(x, z, rec, w1, b1, wr, w2, b2)
+    shift, factor = net.correction(x, z, rec, h, errors, mu, sigma, centres[0], centres[len(centres) - 1], w1, b1, wr,
+                                   w2, b2)
     return mu, mu + shift * sigma, 1.0 / (sigma * factor)
 
 

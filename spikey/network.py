@@ -48,6 +48,17 @@ def _hard_sigmoid(v):
 
 
 @njit(cache=True, inline="always")
+def correction(x, z, rec, h, errors, mu, sigma, rail_lo, rail_hi, w1, b1, wr, w2, b2):
+    """The head's (mean shift in sigmas, sigma factor) for the predictor's state: inputs, then head. A head of
+    no hidden units (a record with no head: untrained_heads) is its biases alone, shift 0 and factor 1, so
+    its inputs, a division and a dozen products a sample, are not computed."""
+    if len(b1) == 0:
+        return b2[0], max(1.0 + b2[1], MIN_SCALE)
+    inputs(x, h, errors, mu, sigma, rail_lo, rail_hi)
+    return head(x, z, rec, w1, b1, wr, w2, b2)
+
+
+@njit(cache=True, inline="always")
 def head(x, z, rec, w1, b1, wr, w2, b2):
     """Mean shift (sigmas) and sigma factor from inputs x; z is scratch of len(b1), rec the LSTM's (h, c)."""
     dense.vecmat(z, b1, x, w1)
@@ -89,8 +100,9 @@ def load_heads(path):
     return heads
 
 
-def untrained_heads(n_hidden=1):
-    """A single head whose output is zero shift and factor 1: the online predictor alone."""
+def untrained_heads(n_hidden=0):
+    """A single head whose output is zero shift and factor 1: the online predictor alone. With no hidden
+    units (NO_HEAD's) the coding loops skip it; with some, it runs as a trained head would (bench/speed.py)."""
     return (np.zeros((1, N_INPUTS, n_hidden)), np.zeros((1, n_hidden)), np.zeros((1, 0, n_hidden)),
             np.zeros((1, n_hidden, 2)), np.zeros((1, 2)))
 
