@@ -131,8 +131,8 @@ def _deeper(options, chosen, simpler_heads: set) -> list:
     set, with its refs or all the level's, its loop's deeper form (profiles.DEEPER) with its head, and every
     loop that takes a head the simpler level lacks (max's LSTM) with that head. Where its loop has no deeper
     form (fast's), every loop and head.
-    On the shared recordings this codes as the whole search to 0.003% (EEG) at about twice its speed
-    (docs/levels.md)."""
+    On the shared recordings and their variants this codes as the whole search did, but for the EEG's (0.003-0.011%
+    longer), at 1.3-2.1x its speed (docs/levels.md)."""
     code_set, head, uses, loop = chosen[0], chosen[4], chosen[5], chosen[6]
     most = max(o[5] for o in options)
     return [o for o in options if o[0] is code_set and o[5] in (uses, most)

@@ -8,8 +8,8 @@ v[0] M[0, c] + v[1] M[1, c] + ... in that order, so the bits are those of the pl
   registers;
 - from NARROW on, the loop runs across columns, which LLVM vectorises, and adds four rows per pass, so
   out[] is loaded and stored once every four rows.
-The second is 1.9x as fast on the LSTM head, 1.1x on an RLS of order 16 and more; on narrower gains it
-is slower than the first (decode kernels timed side by side: docs/speed.md).
+Timed alone, the second is 1.8x as fast as the first on the LSTM head and 1.6-2.6x on gains of 20 to 40
+columns; inside the decode kernels, on gains under 16 columns, it was slower (docs/speed.md).
 """
 from spikey.jit import njit
 
