@@ -12,7 +12,6 @@ from spikey import network as net
 from spikey import predictor as pred
 from spikey.coder import observe, online
 from spikey.bins import BinTable
-from spikey.model import NO_HEAD, default
 
 OPEN_END = 1e4           # a standardised edge this far out stands for the open end bins of the rails
 
@@ -78,5 +77,6 @@ def _cascade_examples(idx, edges, centres, w1, b1, wr, w2, b2, shape):
 def cascade_examples(idx, table: BinTable, shape: int):
     """(inputs, bins) at every sample of bin indices idx, coded alone by the cascade loop of that shape
     (spikey/cascade.py) with no head, as the codec runs it; bins in units of the sigma it codes with
-    (the context scale's included), so a head trained on them corrects what that loop leaves."""
-    return _cascade_examples(idx, table.edges, table.centres, *default().head(NO_HEAD), shape)
+    (the context scale's included), so a head trained on them corrects what that loop leaves. The loop runs
+    with a head of one zero unit: it codes as no head does, but computes the inputs (NO_HEAD's skips them)."""
+    return _cascade_examples(idx, table.edges, table.centres, *(a[0] for a in net.untrained_heads(1)), shape)
