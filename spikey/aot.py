@@ -29,8 +29,9 @@ SIGNATURES = {
                     "u1[::1], f8[::1])",
     "encode_fast": "u1[::1](i4[::1], i8[::1], i8[::1], i8[:, ::1])",
     "decode_fast": "i4[::1](u1[::1], i8, i8[::1], i8[::1], i8[::1], i4[::1], i8[:, ::1])",
-    "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], {HEAD}, i8)",
-    "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD}, i8)",
+    "encode_cascade": f"u1[::1](i4[::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], i8[::1], {HEAD}, i8, f8[::1])",
+    "decode_cascade": f"i4[::1](u1[::1], i8, f8[:, ::1], f8[::1], f8[::1], f8[::1], i4[::1], i8[::1], {HEAD}, i8, "
+                      "f8[::1])",
 }
 SIGNATURES["encode_fast_cascade"] = SIGNATURES["encode_fast"][:-1] + ", i8)"      # and the stage's step_bits
 SIGNATURES["decode_fast_cascade"] = SIGNATURES["decode_fast"][:-1] + ", i8)"

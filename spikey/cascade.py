@@ -9,9 +9,12 @@ record's shape (shape_of) setting the RLS order and the stages:
     mu2 = mu1 + v1.r1,  mu = mu2 + v2.r2      the stages, each on the last residuals of the one before
     sigma = SIGMA_PER_MAE * mae               mae: running mean of |y - mu|, rate MAE_RATE
     the head's shift and factor, as in the default loop, on (mu, sigma)
-    sigma *= the context scale's factor       where the shape has it (spikey/contextscale.py)
+    sigma *= the context scale's factor       where the shape has it (spikey/contextscale.py), by the
+                                              refs' surprise around t too where it has the refs' context
 and once y is known, each stage learns from its own error: the RLS from y - mu1, the first stage from
-y - mu2, the second from y - mu, the context scale from y's residual in the sigmas before it.
+y - mu2, the second from y - mu, the context scale from y's residual in the sigmas before it. That
+residual, clipped as MiddleOut clips it, is the sample's surprise, which channels linked to this one
+may read (the refs' context).
 An RLS of order 8 with the stage codes as well as order 16 alone (docs/model.md) at a quarter of the
 O(n^2) update: this loop is also the cheap one to decode.
 """
@@ -19,6 +22,7 @@ import numpy as np
 
 from spikey import contextscale as cs
 from spikey import distribution as dist
+from spikey import middleout as mo
 from spikey import network as net
 from spikey import nlms
 from spikey import predictor as pred
@@ -49,21 +53,30 @@ def has_context(shape):
     return shape & 4 != 0
 
 
+@njit(cache=True, inline="always")
+def has_burst(shape):
+    """Bit 3 of a shape (with bit 2): the context scale's cells by the refs' surprise as well (its refs' context)."""
+    return shape & 8 != 0
+
+
 @njit(cache=True)
 def new_views(shape, b1, wr, aux):
     """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux: one flat array, sliced
-    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec) and context scale."""
+    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec), context scale and
+    the refs' context."""
     order, taps1, _, taps2, _ = shape_of(shape)
     n_scratch, n_rec = net.state_sizes(b1, wr)
     n = order + aux.shape[1]
-    sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec, cs.SIZE)
+    sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec, cs.SIZE,
+             cs.BURST_SIZE)
     a = np.cumsum(np.array((0,) + sizes))
     s = np.zeros(a[-1])
     views = (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
              s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]],
-             s[a[13]:a[14]])
+             s[a[13]:a[14]], s[a[14]:a[15]])
     pred.reset(views[0], views[1])
     cs.reset(views[13])
+    cs.reset_burst(views[14])
     views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
     return views
 
@@ -100,20 +113,52 @@ def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t,
     pred.learn(w, P, h, gain, y - mu1, y, order, FORGET)
 
 
+# How the sigma is corrected after the head (a shape's bits 2 and 3)
+PLAIN, CONTEXT, BURST = 0, 1, 2
+
+
 @njit(cache=True, inline="always")
-def _coded(inv_sigma, ctx, context):
+def _mode(shape):
+    return BURST if has_burst(shape) else CONTEXT if has_context(shape) else PLAIN
+
+
+@njit(cache=True, inline="always")
+def _coded(inv_sigma, ctx, bctx, u, mode):
     """1/sigma the sample is coded with: the context scale's factor applied where the shape has it."""
-    return inv_sigma / cs.factor(ctx) if context else inv_sigma
+    if mode == CONTEXT:
+        return inv_sigma / cs.factor(ctx)
+    if mode == BURST:
+        return inv_sigma / cs.burst_factor(bctx, u)
+    return inv_sigma
+
+
+@njit(cache=True, inline="always")
+def _learn(ctx, bctx, u, z, mode):
+    if mode == CONTEXT:
+        cs.learn(ctx, z)
+    elif mode == BURST:
+        cs.learn_burst(bctx, z, u)
+
+
+@njit(cache=True, inline="always")
+def _u(bursts, i, mode):
+    """The refs' surprise around sample i, where the shape reads it."""
+    return bursts[i] if mode == BURST else 0.0
 
 
 # The loops run on state the caller allocated and sliced, compiled without numba's reference counting
 # (_nrt=False): with the views made inside them, counting references took 30% of the decoder's time. Each
-# takes its samples' loop twice, inlined with context a constant, so that the loop without the context
-# scale carries none of its work (tested against one loop with the branch inside: 14% slower decoding).
+# takes its samples' loop once per mode, inlined with mode a constant, so that the loop without the context
+# scale carries none of its work (tested against one loop with the branch inside: 14% slower decoding); the
+# head's arrays go in as one tuple, since Python passes a call of more than 30 arguments as *args, which
+# numba does not inline.
+# zs, where it has a row a sample, gets each sample's surprise (mo.surprise of its residual before the
+# context scale): what the refs' context of a channel linked to this one reads.
 
 @njit(cache=True, inline="always")
-def _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                    errors, x, z, rec, ctx, st, out, trace, context):
+def _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae, errors,
+                    x, z, rec, ctx, bctx, st, out, trace, zs, mode):
+    w1, b1, wr, w2, b2 = head
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
@@ -121,7 +166,8 @@ def _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, 
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
-        inv_coded = _coded(inv_sigma, ctx, context)
+        u = _u(bursts, i, mode)
+        inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, mean, inv_coded, table)
         hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_coded, table)
@@ -129,27 +175,34 @@ def _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, 
         if len(trace):
             trace[i, 0] = np.log2(total / (hi - lo))
             trace[i, 1] = (centres[k] - mean) * inv_coded
-        if context:
-            cs.learn(ctx, (centres[k] - mean) * inv_sigma)
+        if len(zs):
+            zs[i] = mo.surprise(centres[k], mean, inv_sigma)
+        _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
 
 
 @njit(cache=True, _nrt=False)
-def encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                errors, x, z, rec, ctx, st, out, trace):
+def encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
+                mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs):
     """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
-    code length in bits and its residual in the sigmas it was coded with (spikey/report)."""
-    if has_context(shape):
-        _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                        mae, errors, x, z, rec, ctx, st, out, trace, True)
+    code length in bits and its residual in the sigmas it was coded with (spikey/report); bursts: the refs'
+    surprise around each sample (read by a shape with the refs' context only)."""
+    mode = _mode(shape)
+    if mode == BURST:
+        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
+                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, BURST)
+    elif mode == CONTEXT:
+        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
+                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, CONTEXT)
     else:
-        _encode_samples(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                        mae, errors, x, z, rec, ctx, st, out, trace, False)
+        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
+                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, PLAIN)
 
 
 @njit(cache=True, inline="always")
-def _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                    mae, errors, x, z, rec, ctx, st, idx, context):
+def _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                    errors, x, z, rec, ctx, bctx, st, idx, zs, mode):
+    w1, b1, wr, w2, b2 = head
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
     order, _, step1, _, step2 = shape_of(shape)
@@ -157,45 +210,52 @@ def _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, 
         pred.set_inputs(h, aux, i, order)
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
-        inv_coded = _coded(inv_sigma, ctx, context)
+        u = _u(bursts, i, mode)
+        inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
         k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_coded, table, cells)
         rc.decode_consume(st, buf, lo, hi - lo)
-        if context:
-            cs.learn(ctx, (centres[k] - mean) * inv_sigma)
+        if len(zs):
+            zs[i] = mo.surprise(centres[k], mean, inv_sigma)
+        _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
         idx[i] = k
 
 
 @njit(cache=True, _nrt=False)
-def _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                 mae, errors, x, z, rec, ctx, st, idx):
-    if has_context(shape):
-        _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
-                        r2, mae, errors, x, z, rec, ctx, st, idx, True)
+def _decode_loop(buf, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
+                 r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs):
+    mode = _mode(shape)
+    if mode == BURST:
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
+                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, BURST)
+    elif mode == CONTEXT:
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
+                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, CONTEXT)
     else:
-        _decode_samples(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
-                        r2, mae, errors, x, z, rec, ctx, st, idx, False)
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
+                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, PLAIN)
 
 
 @njit(cache=True, nogil=True)
-def encode_cascade(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape):
+def encode_cascade(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, zs):
     """Range-coded payload of bin indices idx by the cascade of that shape; aux[i]: the refs' inputs to
-    sample i's RLS (no columns: none)."""
+    sample i's RLS (no columns: none); bursts[i]: the refs' surprise around sample i (a row a sample where
+    the shape has the refs' context); zs: each sample's surprise, where it has a row a sample."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux), st, out,
-                np.empty((0, 2)))
+    encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux),
+                st, out, np.empty((0, 2)), zs)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
 
 @njit(cache=True, nogil=True)
-def decode_cascade(buf, n_samples, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape):
+def decode_cascade(buf, n_samples, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, zs):
     idx = np.empty(n_samples, dtype=np.int32)
-    _decode_loop(buf, aux, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux),
-                 rc.decoder_new(buf), idx)
+    _decode_loop(buf, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape,
+                 *new_views(shape, b1, wr, aux), rc.decoder_new(buf), idx, zs)
     return idx

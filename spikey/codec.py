@@ -69,17 +69,16 @@ def _uses(profile, n_refs: int) -> list:
 
 def _loops(profile, linked: bool) -> list:
     """The level's loops worth trying on a record: without links, the RLS with MiddleOut is the RLS
-    itself, tried once, as the one the level lists first."""
+    itself, tried once, as the one the level lists first, and the loops with the refs' context have none."""
     loops = list(profile.loops)
     if not linked and profiles.RLS in loops and profiles.MIDDLEOUT in loops:
         loops.remove(max(profiles.RLS, profiles.MIDDLEOUT, key=loops.index))
-    return loops
+    return loops if linked else [loop for loop in loops if loop not in profiles.BURSTS]
 
 
 def _record(option, model, aux, moves, own_loop, n=None):
     """(record, the samples' surprises or None) of one option, over the first n samples (all: None);
-    aux: the refs' inputs (the RLS loops', the fast loop's); own_loop: the stream's level's, which a record
-    need not name."""
+    aux: what the refs give (all_ref_inputs); own_loop: the stream's level's, which a record need not name."""
     code_set, idx, exceptions, table, head, uses, loop = option
     part = slice(None) if n is None else slice(0, n)
     surprises = None
@@ -93,7 +92,9 @@ def _record(option, model, aux, moves, own_loop, n=None):
     if loop in profiles.INTEGER:
         payload = model.encode_fast(table, idx[part], refs, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
-        payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs)
+        surprises = np.empty(len(idx[part]))
+        bursts = burst(aux[2][part], uses) if loop in profiles.BURSTS else None
+        payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs, bursts, surprises)
     else:
         surprises = np.empty(len(idx[part]))
         payload = model.encode(table, idx[part], head, refs, moves if linked and loop == profiles.MIDDLEOUT else None,
@@ -199,7 +200,7 @@ def encode_channel(x: np.ndarray, model, aux=None, profile=profiles.PROFILES[0],
     """(record, linearised samples, surprises) of the cheapest coding of one channel's samples x:
     verbatim, or through the model on a code set, by one of the level's loops, with or without a head
     and its refs' inputs aux (all_ref_inputs; for MiddleOut, their surprises moves). The linearised
-    samples and surprises (None unless linear; surprises None where no RLS coded it) are what channels
+    samples and surprises (None unless linear; surprises None where no RLS or cascade coded it) are what channels
     linked to this one are predicted from. A near-lossless channel (quantised: quantiser.quantise of x)
     codes its reconstruction."""
     if quantised is not None:
@@ -227,11 +228,11 @@ def loop_of(c: stream.Channel, profile) -> int:
 
 
 def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=profiles.PROFILES[0], linear=True,
-                   moves=None, max_error=0):
-    """(samples, linearised samples, surprises; both None unless linear, surprises None where no RLS
-    coded it) of one channel record; refs: its refs' linearised samples (spikey/crosschannel.py makes its
-    loop's inputs of them), moves: their surprises' inputs to MiddleOut; max_error: the channel's bound
-    (its bins grouped under it)."""
+                   moves=None, max_error=0, told=None):
+    """(samples, linearised samples, surprises; both None unless linear, surprises None where no RLS or
+    cascade coded it) of one channel record; refs: its refs' linearised samples (spikey/crosschannel.py
+    makes its loop's inputs of them), moves: their surprises' inputs to MiddleOut; max_error: the channel's
+    bound (its bins grouped under it); told: its refs' surprises, for the refs' context."""
     if c.code_set.coding == codesets.VERBATIM:
         x = np.frombuffer(c.payload, dtype="<i2")
         return x, _linear(x, None, None, linear), None
@@ -246,7 +247,10 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
         idx = model.decode_fast(table, c.payload, frames, aux, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
-        idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux)
+        surprises = np.empty(frames)
+        used = told[:c.uses] if c.linked and loop in profiles.BURSTS else []
+        bursts = burst(ref_peaks(used, frames), len(used)) if used else None
+        idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux, bursts, surprises)
     else:
         surprises = np.empty(frames)
         idx = model.decode(table, c.payload, frames, c.head, aux, moves if c.linked and loop == profiles.MIDDLEOUT
@@ -265,16 +269,46 @@ def ref_inputs(linear: list, loop: int) -> np.ndarray:
     return crosschannel.fixed_refs(linear) if loop in profiles.INTEGER else crosschannel.inputs(linear)
 
 
-def all_ref_inputs(linear: list) -> tuple:
+def all_ref_inputs(linear: list, surprises: list) -> tuple:
     """What every loop may take from a linked channel's refs, for the encoder to try them all: the RLS
-    loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER)."""
-    return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS)
+    loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER), then the peaks of their
+    surprises (ref_peaks) that the refs' context reads."""
+    return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS), ref_peaks(surprises, len(linear[0]))
 
 
 def ref_moves(surprises: list, n: int) -> np.ndarray:
     """What MiddleOut moves a linked channel's mean by: its refs' surprises at t+1, t and t-1 (a ref
-    coded without a prediction, verbatim, or by the fast loop, surprises no one: zeros)."""
+    coded without a prediction, verbatim, or by the fast loop, surprises no one: zeros). Only the RLS
+    loops' surprises move it (moving): a cascade's came later, for the refs' context."""
     return crosschannel.inputs([np.zeros(n) if s is None else s for s in surprises])
+
+
+def moving(surprises, loop: int):
+    """A channel's surprises as MiddleOut reads them: the RLS loops', none of a cascade's."""
+    return None if loop in profiles.CASCADES else surprises
+
+
+def ref_peaks(surprises: list, n: int) -> np.ndarray:
+    """(n, refs): each ref's largest |surprise| at t-1, t and t+1 within the block (a ref that surprises no
+    one, verbatim or coded by the fast loop: 0)."""
+    peaks = np.zeros((n, len(surprises)))
+    for j, s in enumerate(surprises):
+        if s is not None:
+            a = np.abs(s)
+            peak = peaks[:, j]
+            peak[:] = a
+            peak[1:] = np.maximum(peak[1:], a[:-1])
+            peak[:-1] = np.maximum(peak[:-1], a[1:])
+    return peaks
+
+
+def burst(peaks: np.ndarray, uses: int) -> np.ndarray:
+    """The refs' surprise around each sample that the refs' context reads: the mean of the first uses
+    refs' peaks, summed in order."""
+    total = np.zeros(len(peaks))
+    for j in range(uses):
+        total += peaks[:, j]
+    return total / uses
 
 
 def _encode_with_crc(item, model, refs, profile) -> bytes:
@@ -286,17 +320,18 @@ def encode_block(x: np.ndarray, samples_crc: int, quantised=None, error=None, *,
     """One block: frames x (n, channels) int16, each channel offered its refs' samples, and the
     samples' CRC (chained: stream.samples_crc). Near-lossless: quantised[c], channel c's
     quantiser.quantise (None: lossless), and the block's largest error (the CRC is its reconstruction's)."""
-    records, linear, surprises = [], [], []
+    records, linear, surprises, moved = [], [], [], []
     wanted = {j for r in refs for j in r}
     middleout = profiles.MIDDLEOUT in profile.loops
     for c in range(x.shape[1]):
-        aux = all_ref_inputs([linear[j] for j in refs[c]]) if refs[c] else None
-        moves = ref_moves([surprises[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
+        aux = all_ref_inputs([linear[j] for j in refs[c]], [surprises[j] for j in refs[c]]) if refs[c] else None
+        moves = ref_moves([moved[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
         record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves,
                                                None if quantised is None else quantised[c])
         records.append(record)
         linear.append(lin)
         surprises.append(surprise)
+        moved.append(moving(surprise, loop_of(record, profile)))
     return stream.write_block(records, samples_crc, error)
 
 
@@ -309,17 +344,19 @@ def decode_block(data: bytes, h: stream.Header, i: int, chain: int, model) -> np
     start, stop = h.block_span(i)
     channels, samples_crc, _ = stream.read_block(data, h, stop - start)
     x = np.empty((stop - start, h.channels), dtype=np.int16)
-    linear, surprises = [], []
+    linear, surprises, moved = [], [], []
     profile = profiles.PROFILES[h.level]
     wanted = {j for r in h.refs for j in r}
     for c, channel in enumerate(channels):
         refs = [linear[j] for j in h.refs[c]]
-        moves = (ref_moves([surprises[j] for j in h.refs[c][:channel.uses]], stop - start)
-                 if channel.linked and loop_of(channel, profile) == profiles.MIDDLEOUT else None)
+        loop = loop_of(channel, profile)
+        moves = (ref_moves([moved[j] for j in h.refs[c][:channel.uses]], stop - start)
+                 if channel.linked and loop == profiles.MIDDLEOUT else None)
         x[:, c], lin, surprise = decode_channel(channel, stop - start, model, refs, profile, c in wanted, moves,
-                                                h.max_error(c))
+                                                h.max_error(c), [surprises[j] for j in h.refs[c]])
         linear.append(lin)
         surprises.append(surprise)
+        moved.append(moving(surprise, loop))
     if stream.samples_crc(x, chain) != samples_crc:
         raise SpikeyError(f"block {i} decodes to samples that fail its checksum: the stream is damaged "
                           "(or the decoder faulty)")

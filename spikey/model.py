@@ -66,16 +66,21 @@ class Model:
                                               table.cells, dist.GAUSSIAN_CDF, pred.VAR_INIT, pred.VAR_RATE,
                                               *self.head(head), _out(n, surprises)))
 
-    def encode_cascade(self, table: BinTable, idx: np.ndarray, shape: int, head: int = 0, aux=None) -> bytes:
-        """The payload of the cascade loop of that shape (spikey/cascade.py); aux as for encode."""
-        return kernels.encode_cascade(idx, _none(len(idx), aux), table.edges, table.centres, dist.GAUSSIAN_CDF,
-                                      *self.head(head), shape).tobytes()
+    def encode_cascade(self, table: BinTable, idx: np.ndarray, shape: int, head: int = 0, aux=None, bursts=None,
+                       surprises=None) -> bytes:
+        """The payload of the cascade loop of that shape (spikey/cascade.py); aux as for encode; bursts: the
+        refs' surprise around each sample (codec.burst), which a shape with the refs' context needs; each
+        sample's own surprise goes to surprises where given."""
+        return kernels.encode_cascade(idx, _none(len(idx), aux), _bursts(len(idx), shape, bursts), table.edges,
+                                      table.centres, dist.GAUSSIAN_CDF, *self.head(head), shape,
+                                      _some(surprises)).tobytes()
 
     def decode_cascade(self, table: BinTable, payload: bytes, n: int, shape: int, head: int = 0,
-                       aux=None) -> np.ndarray:
+                       aux=None, bursts=None, surprises=None) -> np.ndarray:
         buf = np.frombuffer(payload, dtype=np.uint8)
-        return _decodable(kernels.decode_cascade(buf, n, _none(n, aux), table.edges, table.centres, table.cells,
-                                                 dist.GAUSSIAN_CDF, *self.head(head), shape))
+        return _decodable(kernels.decode_cascade(buf, n, _none(n, aux), _bursts(n, shape, bursts), table.edges,
+                                                 table.centres, table.cells, dist.GAUSSIAN_CDF, *self.head(head),
+                                                 shape, _some(surprises)))
 
     def encode_fast(self, table: BinTable, idx: np.ndarray, refs=None, step_bits=0) -> bytes:
         """The fast level's payload: integers only (spikey/fastcoder.py; with its cascade stage of step
@@ -111,6 +116,20 @@ def _none(n: int, columns, dtype=np.float64) -> np.ndarray:
 def _out(n: int, surprises) -> np.ndarray:
     return np.empty(n) if surprises is None else surprises
 
+
+def _some(surprises) -> np.ndarray:
+    """Where a cascade writes its surprises: nowhere (no rows) unless asked."""
+    return np.empty(0) if surprises is None else surprises
+
+
+def _bursts(n: int, shape: int, bursts) -> np.ndarray:
+    """The refs' surprise a cascade of that shape reads: a row a sample where it has the refs' context (the
+    kernel reads them unchecked), else none."""
+    if not shape & 8:            # cascade.has_burst
+        return np.empty(0)
+    if bursts is None or len(bursts) != n:
+        raise SpikeyError("corrupt stream: a loop with the refs' context in a record without refs")
+    return np.ascontiguousarray(bursts, dtype=np.float64)
 
 def identify(table: BinTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the

@@ -126,6 +126,14 @@ def bursts(n=40000, channels=1, seed=0):
     return np.round(wave + noise).astype(np.int16)
 
 
+def shared_bursts(n=40000, seed=0):
+    """Two leads that burst together (bursts' loud runs), the second partly the first: it is linked to the
+    first, whose surprises tell it a burst has begun (the refs' context, loops 13-14)."""
+    x = bursts(n, 2, seed).astype(np.float64)
+    x[:, 1] = x[:, 1] * 0.7 + x[:, 0] * 0.3
+    return np.round(x).astype(np.int16)
+
+
 def switching_tone(n=6000, seed=0):
     """A tone whose frequency jumps every 500 samples, in a little noise: the fast loop's stage must relearn
     it each time, which its quick stage (loop 12) does."""

@@ -359,3 +359,20 @@ def test_max_only_deepens_the_choice_of_default():
     assert deeper(0, 0, profiles.RLS) == {(h, u, profiles.MIDDLEOUT) for h in (0, 1) for u in (0, 6)}
     assert deeper(NO_HEAD, 1, profiles.LMS_STAGE) == {(o[4], o[5], o[6]) for o in options if o[5] in (1, 6)}
     assert len(options) > len({(o[4], o[5], o[6]) for o in options if o[5] in (1, 6)})
+
+
+def test_the_refs_surprise_is_the_mean_of_their_peaks_around_each_sample():
+    a, b = np.array([0.0, -3.0, 0.0, 0.0, 1.0]), np.array([2.0, 0.0, 0.0, 0.0, -8.0])
+    peaks = codec.ref_peaks([a, None, b], 5)
+    assert np.array_equal(peaks[:, 0], [3, 3, 3, 1, 1]) and not peaks[:, 1].any()
+    assert np.array_equal(peaks[:, 2], [2, 2, 0, 8, 8])
+    assert np.array_equal(codec.burst(peaks, 1), peaks[:, 0])
+    assert np.array_equal(codec.burst(peaks, 3), (peaks[:, 0] + peaks[:, 2]) / 3)
+
+
+def test_middleout_reads_no_cascades_surprises():
+    """A cascade's surprises are for the refs' context only: MiddleOut's moves, as streams before it read them,
+    come from the RLS loops' (docs/format.md section 4.3 step 5)."""
+    s = np.ones(4)
+    assert codec.moving(s, profiles.RLS) is s and codec.moving(s, profiles.MIDDLEOUT) is s
+    assert all(codec.moving(s, loop) is None for loop in profiles.CASCADES)

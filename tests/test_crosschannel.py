@@ -55,7 +55,7 @@ def test_a_link_is_kept_only_where_it_pays():
     a = np.cumsum(rng.integers(-3, 4, 8000)).astype(np.int16)
     model = codec.models.default()
     _, linear, _ = codec.encode_channel(a, model)
-    aux = codec.all_ref_inputs([linear])
+    aux = codec.all_ref_inputs([linear], [None])
     for b, pays in ((a // 2 + rng.integers(-1, 2, 8000), True), (rng.integers(-2000, 2000, 8000), False)):
         chosen, _, _ = codec.encode_channel(b.astype(np.int16), model, aux)
         alone, _, _ = codec.encode_channel(b.astype(np.int16), model)

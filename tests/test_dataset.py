@@ -19,8 +19,8 @@ def test_cascade_examples_bracket_the_residual_the_encoder_codes(shape):
     code_set, idx, _ = codesets.candidates(x, model.adc)[0]
     table = code_set.table(model.adc)
     inputs, bins = dataset.cascade_examples(idx, table, shape)
-    _, residual = cascade_ideal_bits(idx, np.zeros((len(idx), 0)), table.edges, table.centres,
-                                     dist.GAUSSIAN_CDF, *model.head(models.NO_HEAD), shape)
+    _, residual = cascade_ideal_bits(idx, np.zeros((len(idx), 0)), np.zeros(0), table.edges, table.centres,
+                                     dist.GAUSSIAN_CDF, *model.head(models.NO_HEAD), shape, np.zeros(0))
     assert inputs.shape == (len(idx), 15) and np.isfinite(inputs).all()
     sigma_input = inputs[:, network.HISTORY + network.ERRORS]      # min(sigma, cap) / unit: never 0
     assert (sigma_input > 0).all() and np.abs(inputs[:, :network.HISTORY]).max() > 0

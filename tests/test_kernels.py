@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import spikey
-from conftest import ROOT, SAMPLES, common_mode, fresh_python, switching_tone, wav
+from conftest import ROOT, SAMPLES, common_mode, fresh_python, shared_bursts, switching_tone, wav
 from spikey import jit
 
 needs_build = pytest.mark.skipif(not jit.AOT_BUILT, reason="no ahead-of-time build: python -m spikey.aot")
@@ -52,8 +52,9 @@ def run_codec(kind, tmp_path, src, level="default"):
 @pytest.mark.parametrize("level", ["default", "fast"])
 @pytest.mark.parametrize("make", [lambda tmp: SAMPLES[0], lambda tmp: _write(tmp, wav(list(range(-3000, 3000, 7)))),
                                   lambda tmp: _write(tmp, wav(common_mode(6000, 3).ravel(), fmt=(1, 3, 16))),
-                                  lambda tmp: _write(tmp, wav(switching_tone(3000).ravel()))],
-                         ids=["recording", "lattice coding", "linked channels", "the quick stage"])
+                                  lambda tmp: _write(tmp, wav(switching_tone(3000).ravel())),
+                                  lambda tmp: _write(tmp, wav(shared_bursts(8000).ravel(), fmt=(1, 2, 16)))],
+                         ids=["recording", "lattice coding", "linked channels", "the quick stage", "the refs' context"])
 def test_aot_and_jit_give_identical_bytes(tmp_path, make, level):
     src = make(tmp_path)
     aot_stream, aot_back, aot_imported_numba = run_codec("aot", tmp_path, src, level)

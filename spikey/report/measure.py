@@ -45,12 +45,13 @@ def ideal_bits(idx, aux, moves, edges, centres, table, var_init, var_rate, w1, b
 
 
 @njit(cache=True)
-def cascade_ideal_bits(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape):
-    """cascade.encode_loop's record: each sample's ideal code length in bits and its standardised residual."""
+def cascade_ideal_bits(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, surprises):
+    """cascade.encode_loop's record: each sample's ideal code length in bits and its standardised residual;
+    its surprises to surprises (where it has a row a sample)."""
     trace = np.empty((len(idx), 2))
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    cascade.encode_loop(idx, aux, edges, centres, table, w1, b1, wr, w2, b2, shape,
-                        *cascade.new_views(shape, b1, wr, aux), rc.encoder_new(), out, trace)
+    cascade.encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape,
+                        *cascade.new_views(shape, b1, wr, aux), rc.encoder_new(), out, trace, surprises)
     return trace[:, 0].copy(), trace[:, 1].copy()
 
 
@@ -87,11 +88,12 @@ def fast_ideal_bits(idx, edges, table, refs):
     return bits, z
 
 
-def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=None, max_error=0):
+def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=None, max_error=0, bursts=None):
     """(bits of each sample, standardised residuals or None, linearised samples, surprises or None) of
     one channel of one block: its record rerun sample by sample by its loop; a verbatim record
-    costs 16 bits a sample. aux, moves: its refs' inputs, as codec.ref_inputs and ref_moves give them
-    (moves None: no MiddleOut); max_error: a near-lossless channel's bound (x its reconstruction)."""
+    costs 16 bits a sample. aux, moves, bursts: its refs' inputs, as codec.ref_inputs, ref_moves and burst
+    give them (moves None: no MiddleOut; bursts None: no refs' context); max_error: a near-lossless
+    channel's bound (x its reconstruction)."""
     n = len(x)
     if record.code_set.coding == codesets.VERBATIM:
         return np.full(n, 16.0), None, x.astype(np.float64), None
@@ -106,9 +108,11 @@ def channel_bits(record: stream.Channel, x: np.ndarray, aux, model, loop, moves=
             bits, z = fast_ideal_bits(idx, edges, dist.GAUSSIAN_CDF, refs)
         return bits, z, table.centres[idx], None
     if loop in profiles.CASCADES:
-        bits, z = cascade_ideal_bits(idx, aux if record.linked else np.zeros((n, 0)), table.edges, table.centres,
-                                     dist.GAUSSIAN_CDF, *model.head(record.head), profiles.shape(loop))
-        return bits, z, table.centres[idx], None
+        surprises = np.empty(n)
+        bits, z = cascade_ideal_bits(idx, aux if record.linked else np.zeros((n, 0)),
+                                     np.zeros(0) if bursts is None else bursts, table.edges, table.centres,
+                                     dist.GAUSSIAN_CDF, *model.head(record.head), profiles.shape(loop), surprises)
+        return bits, z, table.centres[idx], surprises
     aux = aux if record.linked else np.zeros((n, 0))
     moves = moves if record.linked and moves is not None else np.zeros((n, 0))
     bits, mean, inv_sigma, surprises = ideal_bits(idx, aux, moves, table.edges, table.centres, dist.GAUSSIAN_CDF,
@@ -132,17 +136,20 @@ def measure(data: bytes, model=None) -> dict:
         a, b = h.block_span(i)
         records = stream.read_block(s.block_bytes(i), h, b - a)[0]
         x = s.frames(i)
-        linear, surprises, block = [], [], np.zeros(b - a)
+        linear, surprises, moved, block = [], [], [], np.zeros(b - a)
         for c, record in enumerate(records):
             loop = codec.loop_of(record, profile)
             used = h.refs[c][:record.uses]
             aux = codec.ref_inputs([linear[j] for j in used], loop) if record.linked else None
-            moves = (codec.ref_moves([surprises[j] for j in used], b - a)
+            moves = (codec.ref_moves([moved[j] for j in used], b - a)
                      if record.linked and loop == profiles.MIDDLEOUT else None)
+            bursts = (codec.burst(codec.ref_peaks([surprises[j] for j in used], b - a), len(used))
+                      if record.linked and loop in profiles.BURSTS else None)
             sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, loop,
-                                                         moves, h.max_error(c))
+                                                         moves, h.max_error(c), bursts)
             linear.append(lin)
             surprises.append(surprise)
+            moved.append(codec.moving(surprise, loop))
             block += sample_bits
             if z is not None:
                 counts, _ = np.histogram(z, Z_EDGES)
