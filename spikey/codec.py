@@ -93,7 +93,7 @@ def _record(option, model, aux, moves, own_loop, n=None):
         payload = model.encode_fast(table, idx[part], refs, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
         surprises = np.empty(len(idx[part]))
-        bursts = burst(aux[2][part], uses) if loop in profiles.BURSTS else None
+        bursts = burst(aux[2][part]) if loop in profiles.BURSTS else None
         payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs, bursts, surprises)
     else:
         surprises = np.empty(len(idx[part]))
@@ -248,8 +248,7 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
         idx = model.decode_fast(table, c.payload, frames, aux, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
         surprises = np.empty(frames)
-        used = told[:c.uses] if c.linked and loop in profiles.BURSTS else []
-        bursts = burst(ref_peaks(used, frames), len(used)) if used else None
+        bursts = burst(ref_peaks(told, frames)) if c.linked and loop in profiles.BURSTS else None
         idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux, bursts, surprises)
     else:
         surprises = np.empty(frames)
@@ -302,13 +301,14 @@ def ref_peaks(surprises: list, n: int) -> np.ndarray:
     return peaks
 
 
-def burst(peaks: np.ndarray, uses: int) -> np.ndarray:
-    """The refs' surprise around each sample that the refs' context reads: the mean of the first uses
-    refs' peaks, summed in order."""
+def burst(peaks: np.ndarray) -> np.ndarray:
+    """The refs' surprise around each sample that the refs' context reads: the mean of all the channel's
+    refs' peaks (those its RLS uses or not: a record that takes one ref's samples may hear every ref's
+    bursts), summed in order."""
     total = np.zeros(len(peaks))
-    for j in range(uses):
+    for j in range(peaks.shape[1]):
         total += peaks[:, j]
-    return total / uses
+    return total / peaks.shape[1]
 
 
 def _encode_with_crc(item, model, refs, profile) -> bytes:

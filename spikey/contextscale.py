@@ -13,7 +13,7 @@ over the samples that followed a residual in cell j:
 and once the sample is known, with z its residual before this stage:
     c[cell] += RATE * (min(|z|, Z_CAP) - c[cell]),  cell = cell(z).
 The refs' context (loops 13-14) splits the cells by the linked refs' surprise too: u, the mean over the
-record's refs of each one's largest |surprise| at t-1, t and t+1 (codec.ref_peaks), says whether the leads
+channel's refs of each one's largest |surprise| at t-1, t and t+1 (codec.burst), says whether the leads
 beside this one burst around this sample; 6 cells by the last |z| (COARSE) times 6 by u.
 Only IEEE basic operations and comparisons on constants that are exact in binary, so its bits are the
 same on every machine. The state is CELLS + 1 floats: the cells' means, then the current cell (the refs'

@@ -143,7 +143,7 @@ def measure(data: bytes, model=None) -> dict:
             aux = codec.ref_inputs([linear[j] for j in used], loop) if record.linked else None
             moves = (codec.ref_moves([moved[j] for j in used], b - a)
                      if record.linked and loop == profiles.MIDDLEOUT else None)
-            bursts = (codec.burst(codec.ref_peaks([surprises[j] for j in used], b - a), len(used))
+            bursts = (codec.burst(codec.ref_peaks([surprises[j] for j in h.refs[c]], b - a))
                       if record.linked and loop in profiles.BURSTS else None)
             sample_bits, z, lin, surprise = channel_bits(record, np.ascontiguousarray(x[:, c]), aux, model, loop,
                                                          moves, h.max_error(c), bursts)
