@@ -103,14 +103,24 @@ def _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, 
 
 
 @njit(cache=True, inline="always")
-def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, y, mu1, mu2, mu):
+def _ahead(P, h, gain, r1, r2):
+    """What the stages' learning needs but not the sample (pred.rls_gain, nlms.power): made before the
+    sample is known, so the processor does it beside the range coder's work, not after it (the same
+    operations in the same order: the same bits)."""
+    den, trace = pred.rls_gain(P, h, gain, FORGET)
+    return den, trace, nlms.power(r1), nlms.power(r2)
+
+
+@njit(cache=True, inline="always")
+def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, y, mu1, mu2, mu, ahead):
     """Each stage learns from its own error once sample t (value y) is known."""
+    den, trace, power1, power2 = ahead
     e = y - mu
     mae[0] += max(MAE_RATE, 1.0 / (t + 1)) * (abs(e) - mae[0])
     net.push_error(errors, e)
-    nlms.update(v2, r2, step2, e, y - mu2)
-    nlms.update(v1, r1, step1, y - mu2, y - mu1)
-    pred.learn(w, P, h, gain, y - mu1, y, order, FORGET)
+    nlms.update_powered(v2, r2, step2, e, y - mu2, power2)
+    nlms.update_powered(v1, r1, step1, y - mu2, y - mu1, power1)
+    pred.learn_gained(w, P, h, gain, y - mu1, y, order, FORGET, den, trace)
 
 
 # How the sigma is corrected after the head (a shape's bits 2 and 3)
@@ -168,6 +178,7 @@ def _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, 
                                                  b2)
         u = _u(bursts, i, mode)
         inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
+        ahead = _ahead(P, h, gain, r1, r2)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, mean, inv_coded, table)
         hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_coded, table)
@@ -178,7 +189,7 @@ def _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, 
         if len(zs):
             zs[i] = mo.surprise(centres[k], mean, inv_sigma)
         _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
-        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
+        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu, ahead)
 
 
 @njit(cache=True, _nrt=False)
@@ -212,6 +223,7 @@ def _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape,
                                                  b2)
         u = _u(bursts, i, mode)
         inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
+        ahead = _ahead(P, h, gain, r1, r2)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
@@ -221,7 +233,7 @@ def _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape,
         if len(zs):
             zs[i] = mo.surprise(centres[k], mean, inv_sigma)
         _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
-        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu)
+        _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu, ahead)
         idx[i] = k
 
 

@@ -90,8 +90,17 @@ def predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2):
 def observe(w, P, h, gain, var, errors, var_rate, t, y, mu):
     """Learn from sample t once it is known (coded, or decoded), the one update encoder, decoder and
     training share: y is its linearised value, mu the online prediction it was coded with."""
+    observe_gained(w, P, h, gain, var, errors, var_rate, t, y, mu, pred.rls_gain(P, h, gain, pred.FORGET))
+
+
+@njit(cache=True, inline="always")
+def observe_gained(w, P, h, gain, var, errors, var_rate, t, y, mu, gained):
+    """observe, the RLS gain already made (gained: pred.rls_gain's, before the sample was known): the
+    coding loops make it before the range coder's work, so the processor does both at once (the same
+    operations in the same order: the same bits)."""
+    den, trace = gained
     net.push_error(errors, y - mu)
-    pred.update(w, P, h, gain, var, var_rate, t, y, mu)
+    pred.update_gained(w, P, h, gain, var, var_rate, t, y, mu, den, trace)
 
 
 @njit(cache=True, _nrt=False, nogil=True)
@@ -109,13 +118,14 @@ def encode_block(idx, aux, moves, edges, centres, table, var_rate, w1, b1, wr, w
         pred.set_inputs(h, aux, i, pred.ORDER)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         coded, move = mo.moved(c, moves, i, mean, inv_sigma)
+        gained = pred.rls_gain(P, h, gain, pred.FORGET)
         k = idx[i]
         lo = dist.cumulative(k, n_bins, edges, coded, inv_sigma, table)
         hi = dist.cumulative(k + 1, n_bins, edges, coded, inv_sigma, table)
         rc.encode(st, out, lo, hi - lo, total)
         surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
         mo.learn(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, move)
-        observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
+        observe_gained(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu, gained)
     s[0] = t0 + len(idx)
 
 
@@ -142,6 +152,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
         pred.set_inputs(h, aux, i, pred.ORDER)
         mu, mean, inv_sigma = predict(w, h, var, errors, x, z, rec, centres, w1, b1, wr, w2, b2)
         coded, move = mo.moved(c, moves, i, mean, inv_sigma)
+        gained = pred.rls_gain(P, h, gain, pred.FORGET)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
@@ -150,7 +161,7 @@ def decode_block(buf, aux, moves, edges, centres, cells, table, var_rate, w1, b1
         rc.decode_consume(st, buf, lo, hi - lo)
         surprises[i] = mo.surprise(centres[k], coded, inv_sigma)
         mo.learn(c, Pm, gm, moves, i, centres[k], mean, inv_sigma, move)
-        observe(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu)
+        observe_gained(w, P, h, gain, var, errors, var_rate, t0 + i, centres[k], mu, gained)
         idx[i] = k
     s[0] = t0 + len(idx)
 

@@ -20,12 +20,25 @@ EPS = 1.0                # a unit of the linearised axis, squared: no division b
 def update(v, r, step, e, residual):
     """Learn from the cascade's error e on the residuals r it predicted from, then take in the stage
     before's newest residual."""
+    update_powered(v, r, step, e, residual, power(r))
+
+
+@njit(cache=True, inline="always")
+def power(r):
+    """EPS + sum_i r[i]^2: update's normaliser, which needs no error, so a loop may make it before its
+    sample is known."""
+    p = EPS
+    for i in range(len(r)):
+        p += r[i] * r[i]
+    return p
+
+
+@njit(cache=True, inline="always")
+def update_powered(v, r, step, e, residual, power):
+    """update, its normaliser already made."""
     n = len(v)
     if n == 0:
         return
-    power = EPS
-    for i in range(n):
-        power += r[i] * r[i]
     g = step * e / power
     for i in range(n):
         v[i] += g * r[i]

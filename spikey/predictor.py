@@ -74,17 +74,31 @@ def update(w, P, h, gain, var, var_rate, t, y, mu):
 
     var_rate 0 keeps the error scale fixed (an ablation); otherwise it starts as a running mean.
     """
+    den, trace = rls_gain(P, h, gain, FORGET)
+    update_gained(w, P, h, gain, var, var_rate, t, y, mu, den, trace)
+
+
+@njit(cache=True, inline="always")
+def update_gained(w, P, h, gain, var, var_rate, t, y, mu, den, trace):
+    """update, its RLS gain already made (rls_gain with FORGET, before the sample was known)."""
     e = y - mu
     if t > 0 and var_rate > 0:
         var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
-    learn(w, P, h, gain, e, y, ORDER, FORGET)
+    learn_gained(w, P, h, gain, e, y, ORDER, FORGET, den, trace)
 
 
 @njit(cache=True, inline="always")
 def learn(w, P, h, gain, e, y, order, forget):
     """The RLS step on an error e, a fresh start where it is no longer finite, then y shifted into the
     channel's own order past values (h's first entries)."""
-    if not rls(w, P, h, gain, e, forget):
+    den, trace = rls_gain(P, h, gain, forget)
+    learn_gained(w, P, h, gain, e, y, order, forget, den, trace)
+
+
+@njit(cache=True, inline="always")
+def learn_gained(w, P, h, gain, e, y, order, forget, den, trace):
+    """learn, its gain already made (rls_gain, before the sample was known)."""
+    if not rls_step(w, P, gain, e, den, trace, forget):
         reset(w, P)
     for i in range(order - 1, 0, -1):
         h[i] = h[i - 1]
@@ -100,7 +114,15 @@ def rls(w, P, h, gain, e, forget_factor):
     No sum is reordered for speed: each gain[i] and each P[i, j] is computed in the same order as the
     plain formula, so the bits match the interpreter's.
     """
-    n = len(w)
+    den, trace = rls_gain(P, h, gain, forget_factor)
+    return rls_step(w, P, gain, e, den, trace, forget_factor)
+
+
+@njit(cache=True, inline="always")
+def rls_gain(P, h, gain, forget_factor):
+    """(den, trace): the part of an RLS step that needs no error, so a loop may make it before its sample
+    is known, beside the range coder's work: gain = P h, den = forget + h . gain, and P's trace."""
+    n = len(gain)
     trace = 0.0
     for i in range(n):
         trace += P[i, i]
@@ -109,6 +131,13 @@ def rls(w, P, h, gain, e, forget_factor):
     den = forget_factor
     for i in range(n):
         den += h[i] * gain[i]
+    return den, trace
+
+
+@njit(cache=True, inline="always")
+def rls_step(w, P, gain, e, den, trace, forget_factor):
+    """The rest of rls once the error e is known."""
+    n = len(w)
     step = e / den
     inv_den = 1.0 / den
     forget = 1.0 / forget_factor if trace < P_TRACE_MAX else 1.0

@@ -70,7 +70,8 @@ def _cascade_examples(idx, edges, centres, w1, b1, wr, w2, b2, shape):
         bins[t, 1] = (edges[k + 1] - mean) * inv_coded if k < n_bins - 1 else OPEN_END
         if ca.has_context(shape):
             cs.learn(ctx, (centres[k] - mean) * inv_sigma)
-        ca._observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, centres[k], mu1, mu2, mu)
+        ca._observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t, centres[k], mu1, mu2, mu,
+                    ca._ahead(P, h, gain, r1, r2))
     return inputs, bins
 
 
