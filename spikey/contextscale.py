@@ -46,12 +46,18 @@ def reset(c):
 
 
 @njit(cache=True, inline="always")
-def _cell(z):
+def _below(edges, a):
+    """How many of the edges are at or below a (NaN: none): a's cell."""
     j = 0
-    for e in EDGES:
-        if z >= e:
+    for e in edges:
+        if a >= e:
             j += 1
     return j
+
+
+@njit(cache=True, inline="always")
+def _cell(z):
+    return _below(EDGES, z)
 
 
 @njit(cache=True, inline="always")
@@ -80,11 +86,7 @@ def reset_burst(c):
 
 @njit(cache=True, inline="always")
 def _coarse(u):
-    j = 0
-    for e in COARSE:
-        if u >= e:
-            j += 1
-    return j
+    return _below(COARSE, u)
 
 
 @njit(cache=True, inline="always")
