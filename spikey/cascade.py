@@ -118,9 +118,9 @@ def _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, t,
     e = y - mu
     mae[0] += max(MAE_RATE, 1.0 / (t + 1)) * (abs(e) - mae[0])
     net.push_error(errors, e)
-    nlms.update_powered(v2, r2, step2, e, y - mu2, power2)
-    nlms.update_powered(v1, r1, step1, y - mu2, y - mu1, power1)
-    pred.learn_gained(w, P, h, gain, y - mu1, y, order, FORGET, den, trace)
+    nlms.update(v2, r2, step2, e, y - mu2, power2)
+    nlms.update(v1, r1, step1, y - mu2, y - mu1, power1)
+    pred.learn(w, P, h, gain, y - mu1, y, order, FORGET, den, trace)
 
 
 # How the sigma is corrected after the head (a shape's bits 2 and 3)

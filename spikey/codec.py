@@ -93,7 +93,7 @@ def _record(option, model, aux, moves, own_loop, n=None):
         payload = model.encode_fast(table, idx[part], refs, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
         surprises = np.empty(len(idx[part]))
-        bursts = burst(aux[2][part]) if loop in profiles.BURSTS else None
+        bursts = aux[2][part] if loop in profiles.BURSTS else None
         payload = model.encode_cascade(table, idx[part], profiles.shape(loop), head, refs, bursts, surprises)
     else:
         surprises = np.empty(len(idx[part]))
@@ -247,7 +247,7 @@ def decode_channel(c: stream.Channel, frames: int, model, refs=None, profile=pro
             raise SpikeyError("corrupt stream: a head in a channel of the fast loop")
         idx = model.decode_fast(table, c.payload, frames, aux, profiles.STAGE_STEP_BITS.get(loop, 0))
     elif loop in profiles.CASCADES:
-        surprises = np.empty(frames)
+        surprises = np.empty(frames) if linear else None         # none to write where no channel reads them
         bursts = burst(ref_peaks(told, frames)) if c.linked and loop in profiles.BURSTS else None
         idx = model.decode_cascade(table, c.payload, frames, profiles.shape(loop), c.head, aux, bursts, surprises)
     else:
@@ -268,11 +268,21 @@ def ref_inputs(linear: list, loop: int) -> np.ndarray:
     return crosschannel.fixed_refs(linear) if loop in profiles.INTEGER else crosschannel.inputs(linear)
 
 
-def all_ref_inputs(linear: list, surprises: list) -> tuple:
+def all_ref_inputs(linear: list, surprises=None) -> tuple:
     """What every loop may take from a linked channel's refs, for the encoder to try them all: the RLS
-    loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER), then the peaks of their
-    surprises (ref_peaks) that the refs' context reads."""
-    return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS), ref_peaks(surprises, len(linear[0]))
+    loops' inputs, then the integer loops' (indexed by loop in profiles.INTEGER), then, from their
+    surprises, what the refs' context reads (burst; None where the level tries no such loop)."""
+    heard = None if surprises is None else burst(ref_peaks(surprises, len(linear[0])))
+    return ref_inputs(linear, profiles.RLS), ref_inputs(linear, profiles.LMS), heard
+
+
+def _hears(profile) -> bool:
+    """Whether a level's search, its simpler levels' included, tries a loop with the refs' context."""
+    while profile is not None:
+        if any(loop in profiles.BURSTS for loop in profile.loops):
+            return True
+        profile = profiles.PROFILES[profiles.index(profile.simpler)] if profile.simpler else None
+    return False
 
 
 def ref_moves(surprises: list, n: int) -> np.ndarray:
@@ -322,9 +332,10 @@ def encode_block(x: np.ndarray, samples_crc: int, quantised=None, error=None, *,
     quantiser.quantise (None: lossless), and the block's largest error (the CRC is its reconstruction's)."""
     records, linear, surprises, moved = [], [], [], []
     wanted = {j for r in refs for j in r}
-    middleout = profiles.MIDDLEOUT in profile.loops
+    middleout, hears = profiles.MIDDLEOUT in profile.loops, _hears(profile)
     for c in range(x.shape[1]):
-        aux = all_ref_inputs([linear[j] for j in refs[c]], [surprises[j] for j in refs[c]]) if refs[c] else None
+        told = [surprises[j] for j in refs[c]] if hears else None
+        aux = all_ref_inputs([linear[j] for j in refs[c]], told) if refs[c] else None
         moves = ref_moves([moved[j] for j in refs[c]], len(x)) if refs[c] and middleout else None
         record, lin, surprise = encode_channel(np.ascontiguousarray(x[:, c]), model, aux, profile, c in wanted, moves,
                                                None if quantised is None else quantised[c])

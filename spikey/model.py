@@ -131,6 +131,7 @@ def _bursts(n: int, shape: int, bursts) -> np.ndarray:
         raise SpikeyError("corrupt stream: a loop with the refs' context in a record without refs")
     return np.ascontiguousarray(bursts, dtype=np.float64)
 
+
 def identify(table: BinTable, head_arrays) -> bytes:
     """First 4 bytes of SHA-256 over every table, weight and constant that shapes a probability: the
     bin values (int16 LE), bin edges (float64 LE), the CDF table (int64 LE), each network file's arrays

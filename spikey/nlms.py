@@ -17,16 +17,9 @@ EPS = 1.0                # a unit of the linearised axis, squared: no division b
 
 
 @njit(cache=True, inline="always")
-def update(v, r, step, e, residual):
-    """Learn from the cascade's error e on the residuals r it predicted from, then take in the stage
-    before's newest residual."""
-    update_powered(v, r, step, e, residual, power(r))
-
-
-@njit(cache=True, inline="always")
 def power(r):
-    """EPS + sum_i r[i]^2: update's normaliser, which needs no error, so a loop may make it before its
-    sample is known."""
+    """EPS + sum_i r[i]^2: update's normaliser, which needs no error, so a loop makes it before its sample
+    is known."""
     p = EPS
     for i in range(len(r)):
         p += r[i] * r[i]
@@ -34,8 +27,9 @@ def power(r):
 
 
 @njit(cache=True, inline="always")
-def update_powered(v, r, step, e, residual, power):
-    """update, its normaliser already made."""
+def update(v, r, step, e, residual, power):
+    """Learn from the cascade's error e on the residuals r it predicted from (power: power(r)), then take in
+    the stage before's newest residual."""
     n = len(v)
     if n == 0:
         return

@@ -84,20 +84,14 @@ def update_gained(w, P, h, gain, var, var_rate, t, y, mu, den, trace):
     e = y - mu
     if t > 0 and var_rate > 0:
         var[0] += max(var_rate, 1.0 / (t + 1)) * (e * e - var[0])
-    learn_gained(w, P, h, gain, e, y, ORDER, FORGET, den, trace)
+    learn(w, P, h, gain, e, y, ORDER, FORGET, den, trace)
 
 
 @njit(cache=True, inline="always")
-def learn(w, P, h, gain, e, y, order, forget):
-    """The RLS step on an error e, a fresh start where it is no longer finite, then y shifted into the
-    channel's own order past values (h's first entries)."""
-    den, trace = rls_gain(P, h, gain, forget)
-    learn_gained(w, P, h, gain, e, y, order, forget, den, trace)
-
-
-@njit(cache=True, inline="always")
-def learn_gained(w, P, h, gain, e, y, order, forget, den, trace):
-    """learn, its gain already made (rls_gain, before the sample was known)."""
+def learn(w, P, h, gain, e, y, order, forget, den, trace):
+    """The RLS step on an error e (its gain made by rls_gain before the sample was known: den, trace), a
+    fresh start where it is no longer finite, then y shifted into the channel's own order past values (h's
+    first entries)."""
     if not rls_step(w, P, gain, e, den, trace, forget):
         reset(w, P)
     for i in range(order - 1, 0, -1):
