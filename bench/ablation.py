@@ -11,7 +11,9 @@ encode -> decode -> compare; bits/sample = 16 / ratio, stream bytes included. Ro
 - + two stages: loops 3 and 5 (a first stage of 32 taps before the 16), the encoder choosing;
 - + head: the same with the learned head where it pays;
 - + context scale: loop 8 too (loop 3 with the context scale), the encoder choosing;
-- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, and fast's 1, 7 and 12);
+- + refs' context: loop 13 too (loop 8 with the context's cells by the refs' surprise), on linked records;
+- + warp: loops 15 and 17 too (loops 8 and 13 with the Gaussian warped, spikey/warp.py);
+- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, 13, 15, 17, and fast's 1, 7 and 12);
 - max: the max level as it is (RLS 16 shapes, MiddleOut, the LSTM head, more refs).
 """
 import argparse
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from spikey import codec, profiles  # noqa: E402
-from spikey.profiles import C8, C8C, C8X2, RLS  # noqa: E402
+from spikey.profiles import C8, C8C, C8CW, C8R, C8RW, C8X2, RLS  # noqa: E402
 
 DEFAULT = profiles.PROFILES[0]
 ROWS = {
@@ -35,6 +37,8 @@ ROWS = {
     "+ two stages": replace(DEFAULT, loops=(C8, C8X2), heads=False, simpler=None),
     "+ head ": replace(DEFAULT, loops=(C8, C8X2), simpler=None),
     "+ context scale": replace(DEFAULT, loops=(C8, C8X2, C8C), simpler=None),
+    "+ refs' context": replace(DEFAULT, loops=(C8, C8X2, C8C, C8R), simpler=None),
+    "+ warp": replace(DEFAULT, loops=(C8, C8X2, C8C, C8R, C8CW, C8RW), simpler=None),
     "+ the fast loops and RLS (default)": DEFAULT,
 }
 

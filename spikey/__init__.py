@@ -13,7 +13,7 @@ class SpikeyError(Exception):
 # import (tests/test_kernels.py checks the list against the imports).
 KERNEL_SOURCES = ("aot.py", "cascade.py", "coder.py", "contextscale.py", "dense.py", "distribution.py",
                   "fastcascade.py", "fastcoder.py", "jit.py", "middleout.py", "network.py", "nlms.py", "npz.py",
-                  "predictor.py", "rangecoder.py")
+                  "predictor.py", "rangecoder.py", "warp.py")
 
 
 def _source_hash() -> str:

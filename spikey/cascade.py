@@ -27,6 +27,7 @@ from spikey import network as net
 from spikey import nlms
 from spikey import predictor as pred
 from spikey import rangecoder as rc
+from spikey import warp
 from spikey.jit import njit
 
 FORGET = 0.99995         # a longer memory than the default loop's: the stages after it follow the fast changes
@@ -59,24 +60,31 @@ def has_burst(shape):
     return shape & 8 != 0
 
 
+@njit(cache=True, inline="always")
+def has_warp(shape):
+    """Bit 4 of a shape (with bit 2): the coded Gaussian's mass re-learned per cell of |z| (spikey/warp.py)."""
+    return shape & 16 != 0
+
+
 @njit(cache=True)
-def new_views(shape, b1, wr, aux):
+def new_views(shape, b1, wr, aux, table):
     """A channel's fresh state for a head with arrays b1, wr and refs' inputs aux: one flat array, sliced
-    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec), context scale and
-    the refs' context."""
+    into RLS (w, P, h, gain), stages (v1, r1, v2, r2), mae, head (errors, x, z, rec), context scale, the
+    refs' context and the warp (on the Gaussian CDF table)."""
     order, taps1, _, taps2, _ = shape_of(shape)
     n_scratch, n_rec = net.state_sizes(b1, wr)
     n = order + aux.shape[1]
     sizes = (n, n * n, n, n, taps1, taps1, taps2, taps2, 1, net.ERRORS, net.N_INPUTS, n_scratch, n_rec, cs.SIZE,
-             cs.BURST_SIZE)
+             cs.BURST_SIZE, warp.SIZE)
     a = np.cumsum(np.array((0,) + sizes))
     s = np.zeros(a[-1])
     views = (s[a[0]:a[1]], s[a[1]:a[2]].reshape((n, n)), s[a[2]:a[3]], s[a[3]:a[4]], s[a[4]:a[5]], s[a[5]:a[6]],
              s[a[6]:a[7]], s[a[7]:a[8]], s[a[8]:a[9]], s[a[9]:a[10]], s[a[10]:a[11]], s[a[11]:a[12]], s[a[12]:a[13]],
-             s[a[13]:a[14]], s[a[14]:a[15]])
+             s[a[13]:a[14]], s[a[14]:a[15]], s[a[15]:a[16]])
     pred.reset(views[0], views[1])
     cs.reset(views[13])
     cs.reset_burst(views[14])
+    warp.reset(views[15], table)
     views[8][0] = 10.0 / SIGMA_PER_MAE       # the default loop's start: a variance of 100
     return views
 
@@ -133,21 +141,38 @@ def _mode(shape):
 
 
 @njit(cache=True, inline="always")
-def _coded(inv_sigma, ctx, bctx, u, mode):
+def _cumulative(k, n_bins, edges, mean, inv_coded, table, scales, warped):
+    if warped:
+        return warp.cumulative(k, n_bins, edges, mean, (inv_coded, scales[2]), table)
+    return dist.cumulative(k, n_bins, edges, mean, inv_coded, table)
+
+
+@njit(cache=True, inline="always")
+def _find_bin(target, n_bins, edges, mean, inv_coded, table, cells, scales, warped):
+    if warped:
+        return warp.find_bin(target, n_bins, edges, mean, inv_coded, scales[2], table, cells)
+    return dist.find_bin(target, n_bins, edges, mean, inv_coded, table, cells)
+
+
+@njit(cache=True, inline="always")
+def _coded(inv_sigma, scales, u, mode):
     """1/sigma the sample is coded with: the context scale's factor applied where the shape has it."""
     if mode == CONTEXT:
-        return inv_sigma / cs.factor(ctx)
+        return inv_sigma / cs.factor(scales[0])
     if mode == BURST:
-        return inv_sigma / cs.burst_factor(bctx, u)
+        return inv_sigma / cs.burst_factor(scales[1], u)
     return inv_sigma
 
 
 @njit(cache=True, inline="always")
-def _learn(ctx, bctx, u, z, mode):
+def _learn(scales, u, z, z_coded, mode, warped):
+    """The scales learn from the residual z before them, the warp from z_coded, in the sigma coded with."""
     if mode == CONTEXT:
-        cs.learn(ctx, z)
+        cs.learn(scales[0], z)
     elif mode == BURST:
-        cs.learn_burst(bctx, z, u)
+        cs.learn_burst(scales[1], z, u)
+    if warped:
+        warp.learn(scales[2], z_coded)
 
 
 @njit(cache=True, inline="always")
@@ -167,7 +192,7 @@ def _u(bursts, i, mode):
 
 @njit(cache=True, inline="always")
 def _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae, errors,
-                    x, z, rec, ctx, bctx, st, out, trace, zs, mode):
+                    x, z, rec, scales, st, out, trace, zs, mode, warped):
     w1, b1, wr, w2, b2 = head
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
@@ -177,42 +202,42 @@ def _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, 
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
         u = _u(bursts, i, mode)
-        inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
+        inv_coded = _coded(inv_sigma, scales, u, mode)
         ahead = _ahead(P, h, gain, r1, r2)
         k = idx[i]
-        lo = dist.cumulative(k, n_bins, edges, mean, inv_coded, table)
-        hi = dist.cumulative(k + 1, n_bins, edges, mean, inv_coded, table)
+        lo = _cumulative(k, n_bins, edges, mean, inv_coded, table, scales, warped)
+        hi = _cumulative(k + 1, n_bins, edges, mean, inv_coded, table, scales, warped)
         rc.encode(st, out, lo, hi - lo, total)
         if len(trace):
             trace[i, 0] = np.log2(total / (hi - lo))
             trace[i, 1] = (centres[k] - mean) * inv_coded
         if len(zs):
             zs[i] = mo.surprise(centres[k], mean, inv_sigma)
-        _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
+        _learn(scales, u, (centres[k] - mean) * inv_sigma, (centres[k] - mean) * inv_coded, mode, warped)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu, ahead)
 
 
 @njit(cache=True, _nrt=False)
 def encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2, r2,
-                mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs):
+                mae, errors, x, z, rec, ctx, bctx, wp, st, out, trace, zs):
     """The encoder's loop on allocated state (views); trace, where it has rows, gets each sample's ideal
     code length in bits and its residual in the sigmas it was coded with (spikey/report); bursts: the refs'
     surprise around each sample (read by a shape with the refs' context only)."""
-    mode = _mode(shape)
+    head, scales, mode, warped = (w1, b1, wr, w2, b2), (ctx, bctx, wp), _mode(shape), has_warp(shape)
     if mode == BURST:
-        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
-                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, BURST)
+        _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                        errors, x, z, rec, scales, st, out, trace, zs, BURST, warped)
     elif mode == CONTEXT:
-        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
-                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, CONTEXT)
+        _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                        errors, x, z, rec, scales, st, out, trace, zs, CONTEXT, warped)
     else:
-        _encode_samples(idx, aux, bursts, edges, centres, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain, v1, r1,
-                        v2, r2, mae, errors, x, z, rec, ctx, bctx, st, out, trace, zs, PLAIN)
+        _encode_samples(idx, aux, bursts, edges, centres, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae,
+                        errors, x, z, rec, scales, st, out, trace, zs, PLAIN, False)
 
 
 @njit(cache=True, inline="always")
 def _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape, w, P, h, gain, v1, r1, v2, r2, mae,
-                    errors, x, z, rec, ctx, bctx, st, idx, zs, mode):
+                    errors, x, z, rec, scales, st, idx, zs, mode, warped):
     w1, b1, wr, w2, b2 = head
     n_bins = len(centres)
     total = n_bins + dist.CDF_ONE
@@ -222,34 +247,34 @@ def _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape,
         mu1, mu2, mu, mean, inv_sigma = _predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr, w2,
                                                  b2)
         u = _u(bursts, i, mode)
-        inv_coded = _coded(inv_sigma, ctx, bctx, u, mode)
+        inv_coded = _coded(inv_sigma, scales, u, mode)
         ahead = _ahead(P, h, gain, r1, r2)
         target = rc.decode_target(st, total)
         if target < 0:
             rc.mark_undecodable(idx, i)
             break
-        k, lo, hi = dist.find_bin(target, n_bins, edges, mean, inv_coded, table, cells)
+        k, lo, hi = _find_bin(target, n_bins, edges, mean, inv_coded, table, cells, scales, warped)
         rc.decode_consume(st, buf, lo, hi - lo)
         if len(zs):
             zs[i] = mo.surprise(centres[k], mean, inv_sigma)
-        _learn(ctx, bctx, u, (centres[k] - mean) * inv_sigma, mode)
+        _learn(scales, u, (centres[k] - mean) * inv_sigma, (centres[k] - mean) * inv_coded, mode, warped)
         _observe(w, P, h, gain, v1, r1, v2, r2, mae, errors, order, step1, step2, i, centres[k], mu1, mu2, mu, ahead)
         idx[i] = k
 
 
 @njit(cache=True, _nrt=False)
 def _decode_loop(buf, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, w, P, h, gain, v1, r1, v2,
-                 r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs):
-    mode = _mode(shape)
+                 r2, mae, errors, x, z, rec, ctx, bctx, wp, st, idx, zs):
+    head, scales, mode, warped = (w1, b1, wr, w2, b2), (ctx, bctx, wp), _mode(shape), has_warp(shape)
     if mode == BURST:
-        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
-                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, BURST)
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape, w, P, h, gain, v1, r1, v2, r2,
+                        mae, errors, x, z, rec, scales, st, idx, zs, BURST, warped)
     elif mode == CONTEXT:
-        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
-                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, CONTEXT)
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape, w, P, h, gain, v1, r1, v2, r2,
+                        mae, errors, x, z, rec, scales, st, idx, zs, CONTEXT, warped)
     else:
-        _decode_samples(buf, aux, bursts, edges, centres, cells, table, (w1, b1, wr, w2, b2), shape, w, P, h, gain,
-                        v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, st, idx, zs, PLAIN)
+        _decode_samples(buf, aux, bursts, edges, centres, cells, table, head, shape, w, P, h, gain, v1, r1, v2, r2,
+                        mae, errors, x, z, rec, scales, st, idx, zs, PLAIN, False)
 
 
 @njit(cache=True, nogil=True)
@@ -259,8 +284,8 @@ def encode_cascade(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, 
     the shape has the refs' context); zs: each sample's surprise, where it has a row a sample."""
     st = rc.encoder_new()
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
-    encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape, *new_views(shape, b1, wr, aux),
-                st, out, np.empty((0, 2)), zs)
+    encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape,
+                *new_views(shape, b1, wr, aux, table), st, out, np.empty((0, 2)), zs)
     n = rc.finish(st, out)
     return out[1:n].copy()
 
@@ -269,5 +294,5 @@ def encode_cascade(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, 
 def decode_cascade(buf, n_samples, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape, zs):
     idx = np.empty(n_samples, dtype=np.int32)
     _decode_loop(buf, aux, bursts, edges, centres, cells, table, w1, b1, wr, w2, b2, shape,
-                 *new_views(shape, b1, wr, aux), rc.decoder_new(buf), idx, zs)
+                 *new_views(shape, b1, wr, aux, table), rc.decoder_new(buf), idx, zs)
     return idx

@@ -14,19 +14,25 @@ from dataclasses import dataclass
 # the fast loop with an integer normalised LMS stage (spikey/fastcascade.py); the cascades again with the
 # context scale after the head (spikey/contextscale.py), shapes 4-7; the fast loop with a stage that learns
 # four times as fast; the one-stage cascades with the refs' context (the context scale's cells by the linked
-# refs' surprise as well), shapes 12-13, for linked records only.
+# refs' surprise as well), shapes 12-13, for linked records only; those with the context scale and the
+# refs' context again, warped (spikey/warp.py), shapes 20-21 and 28-29.
 RLS, LMS, MIDDLEOUT, CASCADE, LMS_STAGE, CONTEXT_CASCADE, LMS_QUICK_STAGE, BURST_CASCADE = 0, 1, 2, 3, 7, 8, 12, 13
+WARPED_CASCADE = 15
 LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2", "lms+stage",
-         "cascade-8c", "cascade-16c", "cascade-8x2c", "cascade-16x2c", "lms+quick-stage", "cascade-8r", "cascade-16r")
+         "cascade-8c", "cascade-16c", "cascade-8x2c", "cascade-16x2c", "lms+quick-stage", "cascade-8r", "cascade-16r",
+         "cascade-8cw", "cascade-16cw", "cascade-8rw", "cascade-16rw")
 C8, C16, C8X2, C16X2 = tuple(range(CASCADE, CASCADE + 4))
 C8C, C16C, C8X2C, C16X2C = tuple(range(CONTEXT_CASCADE, CONTEXT_CASCADE + 4))
 C8R, C16R = BURST_CASCADE, BURST_CASCADE + 1
-SHAPES = {C8: 0, C16: 1, C8X2: 2, C16X2: 3, C8C: 4, C16C: 5, C8X2C: 6, C16X2C: 7, C8R: 12, C16R: 13}
+C8CW, C16CW, C8RW, C16RW = tuple(range(WARPED_CASCADE, WARPED_CASCADE + 4))
+SHAPES = {C8: 0, C16: 1, C8X2: 2, C16X2: 3, C8C: 4, C16C: 5, C8X2C: 6, C16X2C: 7, C8R: 12, C16R: 13,
+          C8CW: 20, C16CW: 21, C8RW: 28, C16RW: 29}
 CASCADES = tuple(SHAPES)
-BURSTS = (C8R, C16R)    # the loops that read the refs' surprises: a record of one is linked
+BURSTS = (C8R, C16R, C8RW, C16RW)    # the loops that read the refs' surprises: a record of one is linked
 INTEGER = (LMS, LMS_STAGE, LMS_QUICK_STAGE)   # the loops that take their refs on the fixed-point axis, no head
 STAGE_STEP_BITS = {LMS_STAGE: 6, LMS_QUICK_STAGE: 4}   # the integer stage's step 2^-bits (spikey/fastcascade.py)
-DEEPER = {RLS: MIDDLEOUT, C8: C16, C8X2: C16X2, C8C: C16C, C8R: C16R}   # a loop and its form with more: RLS-16, MO
+# a loop and its form with more: RLS-16, MiddleOut
+DEEPER = {RLS: MIDDLEOUT, C8: C16, C8X2: C16X2, C8C: C16C, C8R: C16R, C8CW: C16CW, C8RW: C16RW}
 
 
 def shape(loop: int) -> int:
@@ -60,14 +66,14 @@ class Profile:
 
 
 PROFILES = (
-    Profile("default", loops=(RLS, C8, C8X2, C8C, C8R), networks=("network.npz",), max_refs=4, ref_counts=(1,),
-            min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", deepens=False,
+    Profile("default", loops=(RLS, C8, C8X2, C8C, C8R, C8CW, C8RW), networks=("network.npz",), max_refs=4,
+            ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", deepens=False,
             own_margin=0.0, head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE, LMS_QUICK_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,),
             min_r=0.05, heads=False, no_head=True, trial_samples=32768, simpler=None, deepens=False, own_margin=0.01,
             head_margin=0.0, greedy=True),
-    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C, C16R), networks=("network.npz", "lstm.npz"), max_refs=8,
-            ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
+    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C, C16R, C16CW, C16RW), networks=("network.npz", "lstm.npz"),
+            max_refs=8, ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
             deepens=True, own_margin=0.0, head_margin=0.001, greedy=True),
 )
 NAMES = tuple(p.name for p in PROFILES)

@@ -94,7 +94,7 @@ def test_the_refs_context_codes_shared_bursts_shorter_and_the_default_level_take
     encoded = codec.encode_samples(x, rate=30000)
     assert np.array_equal(codec.decode_samples(encoded), x)
     records = channels_of(encoded)
-    assert records[1].linked and records[1].loop == profiles.C8R
+    assert records[1].linked and records[1].loop in (profiles.C8R, profiles.C8RW)     # warped or not
     level = profiles.index("default")
     without = replace(profiles.PROFILES[level], loops=tuple(p for p in profiles.PROFILES[level].loops
                                                             if p not in profiles.BURSTS))
@@ -112,4 +112,4 @@ def test_the_context_scale_codes_bursts_shorter_and_the_default_level_takes_it()
     assert size[profiles.C8C] < 0.97 * size[profiles.C8]
     encoded = codec.encode_samples(x, rate=30000)
     assert np.array_equal(codec.decode_samples(encoded), x)
-    assert {c.loop for c in channels_of(encoded)} == {profiles.C8C}
+    assert {c.loop for c in channels_of(encoded)} <= {profiles.C8C, profiles.C8CW}       # warped or not

@@ -175,7 +175,7 @@ def test_the_fuzz_corpus_has_every_code_set_container_and_level_with_links_and_t
     assert containers == {stream.ARRAY, stream.WAV, stream.RAW, stream.NPY, stream.GENERIC}
     assert max(channels) >= 3 and 0 in blocks and max(blocks) >= 3
     assert linked_levels == set(range(len(profiles.PROFILES)))
-    assert {profiles.C8C, profiles.LMS_QUICK_STAGE} <= loops
+    assert {profiles.C8CW, profiles.LMS_QUICK_STAGE} <= loops
 
 
 def test_a_huge_sample_rate_or_count_is_kept_or_refused(monkeypatch):

@@ -97,24 +97,26 @@ def test_a_golden_stream_pins_the_bytes_and_the_model_id():
     fast = codec.encode_samples(x, rate=30000, level="fast")     # the fast level's constants are not in the id
     linked = codec.encode_samples(np.stack([x, x // 4 * 4 + 1], axis=1), rate=30000, level="max")   # MiddleOut
     lstm = codec.encode(SAMPLES[0].read_bytes(), level="max")                                      # the LSTM head
-    context = codec.encode_samples(bursts(6000), rate=30000)                                      # the context scale
+    context = codec.encode_samples(bursts(6000), rate=30000)                           # the context scale, warped
     quick = codec.encode_samples(switching_tone(3000), rate=30000, level="fast")                  # the quick stage
     streams = (encoded, fast, linked, lstm, context, quick)
     assert [(len(s), f"{zlib.crc32(s):08x}") for s in streams] == GOLDEN_STREAMS
     assert [(len(s), f"{zlib.crc32(s):08x}") for s in map(as_version_2, streams)] == GOLDEN_VERSION_2_STREAMS
     assert channels_of(linked)[1].linked and channels_of(lstm)[0].head == 1
-    assert channels_of(context)[0].loop == profiles.C8C and channels_of(quick)[0].loop == profiles.LMS_QUICK_STAGE
+    assert channels_of(context)[0].loop == profiles.C8CW and channels_of(quick)[0].loop == profiles.LMS_QUICK_STAGE
 
 
 GOLDEN_MODEL_ID = "67a6b791"
-GOLDEN_STREAMS = [(1912, "7b057266"), (1650, "fd226593"), (1912, "19c7d396"), (51856, "2f8db02a"),
-                  (6223, "fe5b1e87"), (2453, "9531f53a")]
+GOLDEN_STREAMS = [(1900, "8769d1f1"), (1650, "fd226593"), (1900, "68f1d2e6"), (51856, "2f8db02a"),
+                  (6056, "67c54f16"), (2453, "9531f53a")]
 # The same streams as version 2 would write them: version 3 changed only the version byte and the blocks'
 # CRCs. The fast and LSTM streams are 9c6b154's bytes still (fast keeps its own loop unless the stage saves
-# 1%; max codes the challenge sample as before); default and max's linked pair changed with the cascade.
-# The fifth, loop 8's (the context scale), was added with it; the sixth, loop 12's (the quick stage), with that.
-GOLDEN_VERSION_2_STREAMS = [(1912, "2c6e3c9c"), (1650, "a070fcd1"), (1912, "c86454ee"), (51856, "f7a4e9f9"),
-                            (6223, "7d3691b4"), (2453, "871dd2f6")]
+# 1%; max codes the challenge sample as before); default and max's linked pair changed with the cascade, and
+# again with the warp (its first channel takes loop 15). The fifth, the context scale's, was added with it
+# (loop 8) and is the warp's since (loop 15: the context scale, warped); the sixth, loop 12's (the quick
+# stage), was added with that.
+GOLDEN_VERSION_2_STREAMS = [(1900, "ba9ef41a"), (1650, "a070fcd1"), (1900, "d3ce3e8f"), (51856, "f7a4e9f9"),
+                            (6056, "d0bdc14e"), (2453, "871dd2f6")]
 
 
 def test_a_record_uses_one_ref_to_one_fewer_than_its_channel_has():

@@ -51,7 +51,7 @@ def cascade_ideal_bits(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, 
     trace = np.empty((len(idx), 2))
     out = np.zeros(4 * len(idx) + 16, dtype=np.uint8)
     cascade.encode_loop(idx, aux, bursts, edges, centres, table, w1, b1, wr, w2, b2, shape,
-                        *cascade.new_views(shape, b1, wr, aux), rc.encoder_new(), out, trace, surprises)
+                        *cascade.new_views(shape, b1, wr, aux, table), rc.encoder_new(), out, trace, surprises)
     return trace[:, 0].copy(), trace[:, 1].copy()
 
 

@@ -8,6 +8,7 @@ from spikey.jit import njit
 
 from spikey import cascade as ca
 from spikey import contextscale as cs
+from spikey import distribution as dist
 from spikey import network as net
 from spikey import predictor as pred
 from spikey.coder import observe, online
@@ -54,7 +55,8 @@ def examples(samples: np.ndarray, per_file: int, seed: int, table: BinTable):
 @njit(cache=True)
 def _cascade_examples(idx, edges, centres, w1, b1, wr, w2, b2, shape):
     aux = np.zeros((len(idx), 0))
-    w, P, h, gain, v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx = ca.new_views(shape, b1, wr, aux)
+    w, P, h, gain, v1, r1, v2, r2, mae, errors, x, z, rec, ctx, bctx, wp = ca.new_views(shape, b1, wr, aux,
+                                                                                     dist.GAUSSIAN_CDF)
     order, _, step1, _, step2 = ca.shape_of(shape)
     n_bins = len(centres)
     inputs = np.zeros((len(idx), net.N_INPUTS), np.float32)
@@ -63,7 +65,7 @@ def _cascade_examples(idx, edges, centres, w1, b1, wr, w2, b2, shape):
         pred.set_inputs(h, aux, t, order)
         mu1, mu2, mu, mean, inv_sigma = ca._predict(w, h, v1, r1, v2, r2, mae, errors, x, z, rec, centres, w1, b1, wr,
                                                     w2, b2)
-        inv_coded = ca._coded(inv_sigma, ctx, bctx, 0.0, ca.CONTEXT if ca.has_context(shape) else ca.PLAIN)
+        inv_coded = ca._coded(inv_sigma, (ctx, bctx, wp), 0.0, ca.CONTEXT if ca.has_context(shape) else ca.PLAIN)
         k = idx[t]
         inputs[t] = x
         bins[t, 0] = (edges[k] - mean) * inv_coded if k > 0 else -OPEN_END
