@@ -89,6 +89,16 @@ def as_version_2(encoded: bytes) -> bytes:
     return header + b"".join(blocks) + index + stream.write_trailer(header, index, s.file_crc)
 
 
+def cascade_sizes(x, loops) -> dict:
+    """{loop: bytes of its payload} of one channel's samples x, each cascade loop coding them alone with no
+    head, on the lattice of every integer they span."""
+    from spikey import bins, profiles
+    from spikey.model import NO_HEAD
+    table = bins.lattice_table(int(x.min()), 1, 0, int(x.max()) - int(x.min()))
+    idx = table.indices(x)[0].astype(np.int32)
+    return {loop: len(default_model().encode_cascade(table, idx, profiles.shape(loop), NO_HEAD)) for loop in loops}
+
+
 def channels_of(encoded: bytes, block: int = 0) -> list:
     """The stream.Channel records of one block: code set, head, exceptions and payload per channel."""
     s = opened(encoded)

@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import bursts, channels_of, shared_bursts
+from conftest import bursts, cascade_sizes, channels_of, shared_bursts
 from spikey import SpikeyError, bins, codec, profiles
 from spikey import contextscale as cs
 from spikey.model import NO_HEAD, default
@@ -105,10 +105,7 @@ def test_the_refs_context_codes_shared_bursts_shorter_and_the_default_level_take
 
 def test_the_context_scale_codes_bursts_shorter_and_the_default_level_takes_it():
     x = bursts(channels=2)
-    table, idx = _on_lattice(x[:, 0])
-    model = default()
-    size = {loop: len(model.encode_cascade(table, idx, profiles.shape(loop), NO_HEAD))
-            for loop in (profiles.C8, profiles.C8C)}
+    size = cascade_sizes(x[:, 0], (profiles.C8, profiles.C8C))
     assert size[profiles.C8C] < 0.97 * size[profiles.C8]
     encoded = codec.encode_samples(x, rate=30000)
     assert np.array_equal(codec.decode_samples(encoded), x)

@@ -3,10 +3,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import channels_of, heavy_tailed
+from conftest import cascade_sizes, channels_of, heavy_tailed
 from spikey import bins, codec, profiles, warp
 from spikey import distribution as dist
-from spikey.model import NO_HEAD, default
 
 TABLE = dist.GAUSSIAN_CDF
 ZS = np.concatenate((np.linspace(-80.0, 80.0, 40001), [-1e300, 1e300, 0.0, -0.0, 4.999999, 5.0, 7.999999, 8.0]))
@@ -70,11 +69,7 @@ def test_every_bin_keeps_a_frequency_and_the_total_is_the_gaussians():
 
 def test_the_warp_codes_heavy_tails_shorter_and_the_default_level_takes_it(monkeypatch):
     x = heavy_tailed(channels=1)      # a random walk of Student-t steps
-    table = bins.lattice_table(int(x.min()), 1, 0, int(x.max()) - int(x.min()))
-    idx = table.indices(x[:, 0])[0].astype(np.int32)
-    model = default()
-    size = {loop: len(model.encode_cascade(table, idx, profiles.shape(loop), NO_HEAD))
-            for loop in (profiles.C8C, profiles.C8CW)}
+    size = cascade_sizes(x[:, 0], (profiles.C8C, profiles.C8CW))
     assert size[profiles.C8CW] < 0.99 * size[profiles.C8C]
     encoded = codec.encode_samples(x, rate=30000)
     assert np.array_equal(codec.decode_samples(encoded), x)
