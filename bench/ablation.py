@@ -13,7 +13,7 @@ encode -> decode -> compare; bits/sample = 16 / ratio, stream bytes included. Ro
 - + context scale: loop 8 too (loop 3 with the context scale), the encoder choosing;
 - + refs' context: loop 13 too (loop 8 with the context's cells by the refs' surprise), on linked records;
 - + warp: loops 15 and 17 too (loops 8 and 13 with the Gaussian warped, spikey/warp.py);
-- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 8, 13, 15, 17, and fast's 1, 7 and 12);
+- + the fast loops and RLS: the default level as it is (loops 0, 3, 5, 15, 17, and fast's 1, 7 and 12);
 - max: the max level as it is (RLS 16 shapes, MiddleOut, the LSTM head, more refs).
 """
 import argparse

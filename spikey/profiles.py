@@ -15,7 +15,8 @@ from dataclasses import dataclass
 # context scale after the head (spikey/contextscale.py), shapes 4-7; the fast loop with a stage that learns
 # four times as fast; the one-stage cascades with the refs' context (the context scale's cells by the linked
 # refs' surprise as well), shapes 12-13, for linked records only; those with the context scale and the
-# refs' context again, warped (spikey/warp.py), shapes 20-21 and 28-29.
+# refs' context again, warped (spikey/warp.py), shapes 20-21 and 28-29, which the levels try in place of
+# shapes 4-5 and 12-13 (those stay in the format: streams made before name them).
 RLS, LMS, MIDDLEOUT, CASCADE, LMS_STAGE, CONTEXT_CASCADE, LMS_QUICK_STAGE, BURST_CASCADE = 0, 1, 2, 3, 7, 8, 12, 13
 WARPED_CASCADE = 15
 LOOPS = ("rls", "lms", "rls+middleout", "cascade-8", "cascade-16", "cascade-8x2", "cascade-16x2", "lms+stage",
@@ -32,7 +33,7 @@ BURSTS = (C8R, C16R, C8RW, C16RW)    # the loops that read the refs' surprises: 
 INTEGER = (LMS, LMS_STAGE, LMS_QUICK_STAGE)   # the loops that take their refs on the fixed-point axis, no head
 STAGE_STEP_BITS = {LMS_STAGE: 6, LMS_QUICK_STAGE: 4}   # the integer stage's step 2^-bits (spikey/fastcascade.py)
 # a loop and its form with more: RLS-16, MiddleOut
-DEEPER = {RLS: MIDDLEOUT, C8: C16, C8X2: C16X2, C8C: C16C, C8R: C16R, C8CW: C16CW, C8RW: C16RW}
+DEEPER = {RLS: MIDDLEOUT, C8: C16, C8X2: C16X2, C8CW: C16CW, C8RW: C16RW}
 
 
 def shape(loop: int) -> int:
@@ -66,13 +67,13 @@ class Profile:
 
 
 PROFILES = (
-    Profile("default", loops=(RLS, C8, C8X2, C8C, C8R, C8CW, C8RW), networks=("network.npz",), max_refs=4,
+    Profile("default", loops=(RLS, C8, C8X2, C8CW, C8RW), networks=("network.npz",), max_refs=4,
             ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="fast", deepens=False,
             own_margin=0.0, head_margin=0.001, greedy=True),
     Profile("fast", loops=(LMS, LMS_STAGE, LMS_QUICK_STAGE), networks=("network.npz",), max_refs=4, ref_counts=(1,),
             min_r=0.05, heads=False, no_head=True, trial_samples=32768, simpler=None, deepens=False, own_margin=0.01,
             head_margin=0.0, greedy=True),
-    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16C, C16R, C16CW, C16RW), networks=("network.npz", "lstm.npz"),
+    Profile("max", loops=(MIDDLEOUT, C16, C16X2, C16CW, C16RW), networks=("network.npz", "lstm.npz"),
             max_refs=8, ref_counts=(1,), min_r=0.05, heads=True, no_head=True, trial_samples=32768, simpler="default",
             deepens=True, own_margin=0.0, head_margin=0.001, greedy=True),
 )

@@ -17,8 +17,9 @@ W is monotone, 2^29 at 0 and 2^30 far out, so every bin keeps at least its frequ
 Once the sample is known, with c its cell (by its z in the coded sigma), every cell gives up
 floor(m * 2^-RATE_BITS) and c takes what they gave: the sum stays exactly 2^29. The masses are integers
 held in float64 (below 2^53: every operation on them is exact), the rest IEEE basic operations in a
-fixed order, so its bits are the same on every machine. It starts as the Gaussian (and the tails 308
-units, what the fixed-point Gaussian leaves beyond 5).
+fixed order, so its bits are the same on every machine. Every floor is of a number >= 0, so the conversion
+to an integer takes it (faster than np.floor in the loops: docs/model.md). It starts as the Gaussian (and the
+tails 308 units, what the fixed-point Gaussian leaves beyond 5).
 """
 import numpy as np
 
@@ -82,8 +83,8 @@ def cdf(z, s, table):
     c = cell(a)
     m = s[c]
     inside = np.float64(dist.phi_fixed(a * s[SCALE_AT + c], table) - np.int64(s[BASE_AT + c])) * m * s[INV_AT + c]
-    f = s[M_AT + c] + min(np.floor(inside), m)
-    return np.int64(HALF + f) if z >= 0 else np.int64(HALF - f)
+    f = np.int64(s[M_AT + c]) + min(np.int64(inside), np.int64(m))     # inside >= 0: the conversion floors
+    return HALF + f if z >= 0 else HALF - f
 
 
 @njit(cache=True, inline="always")
@@ -114,7 +115,7 @@ def learn(s, z):
     c = cell(abs(z))
     given = 0.0
     for j in range(CELLS):
-        d = np.floor(s[j] * (1.0 / (1 << RATE_BITS)))
+        d = np.float64(np.int64(s[j] * (1.0 / (1 << RATE_BITS))))     # floored: a mass is >= 0
         s[j] -= d
         given += d
     s[c] += given

@@ -84,7 +84,7 @@ def test_a_loop_with_the_refs_context_is_a_linked_records_only():
     with pytest.raises(SpikeyError, match="corrupt stream"):
         model.decode_cascade(table, payload, len(idx), shape, NO_HEAD)
     level = profiles.PROFILES[profiles.index("default")]
-    assert profiles.C8R in codec._loops(level, True) and profiles.C8R not in codec._loops(level, False)
+    assert profiles.C8RW in codec._loops(level, True) and profiles.C8RW not in codec._loops(level, False)
 
 
 def test_the_refs_context_codes_shared_bursts_shorter_and_the_default_level_takes_it(monkeypatch):
