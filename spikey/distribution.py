@@ -135,12 +135,18 @@ Z_UNIT = 1.0 / (STEPS_PER_UNIT << FRAC_BITS)
 
 @njit(cache=True, inline="always")
 def find_bin(target, n_bins, edges, mu, inv_sigma, table, cells):
-    """search from the bin where the Gaussian's inverse CDF puts the target (its total is within
-    n_bins of CDF_ONE): cells[j] is the bin at edges[0] + j (BinTable.cells), so bins of unequal width
-    (the ADC's codes) do not put the start far from it. A wide Gaussian's target is found in a step or
-    two instead of a gallop from the mean; the start cannot change the bin found."""
+    """search from the bin where the Gaussian's inverse CDF puts the target (start)."""
+    return search(target, start(target, edges, mu, inv_sigma, cells), n_bins, edges, mu, inv_sigma, table, cumulative)
+
+
+@njit(cache=True, inline="always")
+def start(target, edges, mu, inv_sigma, cells):
+    """The bin where the Gaussian's inverse CDF puts the target (its total is within n_bins of CDF_ONE):
+    cells[j] is the bin at edges[0] + j (BinTable.cells), so bins of unequal width (the ADC's codes) do not
+    put the start far from it. A wide Gaussian's target is found in a step or two instead of a gallop from
+    the mean; the start cannot change the bin found."""
     z = GUESSES[min(target >> (CDF_BITS - GUESS_BITS), len(GUESSES) - 1)]
     g = mu + (z * Z_UNIT) / inv_sigma - edges[0]
     j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
-    return search(target, np.int64(cells[j]), n_bins, edges, mu, inv_sigma, table, cumulative)
+    return np.int64(cells[j])
 assert math.isclose(GAUSSIAN_CDF[TABLE_CELLS // 2], CDF_ONE / 2)

@@ -32,10 +32,9 @@ TAIL_SCALE = 0.125          # the tails' base: a Gaussian of 8 sigmas
 CELLS = CORE + 2
 RATE_BITS = 12              # each cell's mass moves 2^-12 of the way a sample: ~4,096 samples' memory
 HALF = dist.CDF_ONE >> 1
-# the state: masses m, masses below M, then per cell its base's scale on |z|, its base at its lower edge and
-# 1 / its base's width
-M_AT, SCALE_AT, BASE_AT, INV_AT = CELLS, 2 * CELLS, 3 * CELLS, 4 * CELLS
-SIZE = 5 * CELLS
+# the state: masses m, masses below M, then per cell its base at its lower edge and 1 / its base's width
+M_AT, BASE_AT, INV_AT = CELLS, 2 * CELLS, 3 * CELLS
+SIZE = 4 * CELLS
 
 
 @njit(cache=True, inline="always")
@@ -44,14 +43,19 @@ def _edge(c):
     return np.float64(c) if c <= CORE else TAIL if c < CELLS else np.inf
 
 
+@njit(cache=True, inline="always")
+def _scale(c):
+    """Cell c's base's scale on |z|: PHI(a * scale)."""
+    return 1.0 if c < CORE else TAIL_SCALE
+
+
 @njit(cache=True)
 def reset(s, table):
     """Nothing learned: the Gaussian, its mass past 5 sigmas in the first tail cell."""
     total = 0.0
     for c in range(CELLS):
-        s[SCALE_AT + c] = 1.0 if c < CORE else TAIL_SCALE
-        lo = dist.phi_fixed(_edge(c) * s[SCALE_AT + c], table)
-        hi = dist.CDF_ONE if c == CELLS - 1 else dist.phi_fixed(_edge(c + 1) * s[SCALE_AT + c], table)
+        lo = dist.phi_fixed(_edge(c) * _scale(c), table)
+        hi = dist.CDF_ONE if c == CELLS - 1 else dist.phi_fixed(_edge(c + 1) * _scale(c), table)
         s[BASE_AT + c] = lo
         s[INV_AT + c] = 1.0 / (hi - lo)
         s[c] = hi - lo if c < CORE else 0.0
@@ -82,7 +86,7 @@ def cdf(z, s, table):
     a = abs(z)
     c = cell(a)
     m = s[c]
-    inside = np.float64(dist.phi_fixed(a * s[SCALE_AT + c], table) - np.int64(s[BASE_AT + c])) * m * s[INV_AT + c]
+    inside = np.float64(dist.phi_fixed(a * _scale(c), table) - np.int64(s[BASE_AT + c])) * m * s[INV_AT + c]
     f = np.int64(s[M_AT + c]) + min(np.int64(inside), np.int64(m))     # inside >= 0: the conversion floors
     return HALF + f if z >= 0 else HALF - f
 
@@ -103,10 +107,8 @@ def find_bin(target, n_bins, edges, mu, inv_sigma, s, table, cells):
     """distribution.find_bin with the warp, started where the Gaussian would put the target: the warp moves
     mass between cells of |z|, so the start is a bin or a few from the answer, which it cannot change. One
     function, not inlined: the loops that call it compile once each, and its search inlines the warp's CDF."""
-    z = dist.GUESSES[min(target >> (dist.CDF_BITS - dist.GUESS_BITS), len(dist.GUESSES) - 1)]
-    g = mu + (z * dist.Z_UNIT) / inv_sigma - edges[0]
-    j = 0 if not g > 0 else (len(cells) - 1 if g >= len(cells) - 1 else np.int64(g))
-    return dist.search(target, np.int64(cells[j]), n_bins, edges, mu, (inv_sigma, s), table, cumulative)
+    k = dist.start(target, edges, mu, inv_sigma, cells)
+    return dist.search(target, k, n_bins, edges, mu, (inv_sigma, s), table, cumulative)
 
 
 @njit(cache=True, inline="always")
